@@ -1,0 +1,49 @@
+import { status } from "@grpc/grpc-js";
+
+/** gRPC status codes, re-exported so callers need not import grpc-js. */
+export { status as Code };
+
+/** Every failure the client reports: the gRPC status code plus the server's message. */
+export class StreamgateClientError extends Error {
+  override name = "StreamgateClientError";
+  /** Trailing metadata the server sent with the error (e.g. `streamgate-last-cursor`). */
+  readonly trailers: Record<string, string>;
+
+  constructor(
+    /** The gRPC status code (see {@link Code}). */
+    readonly code: status,
+    message: string,
+    trailers: Record<string, string> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.trailers = trailers;
+  }
+
+  /** The code's name, e.g. "OUT_OF_RANGE". */
+  get codeName(): string {
+    return status[this.code] ?? String(this.code);
+  }
+}
+
+interface GrpcErrorLike {
+  code?: number;
+  details?: string;
+  message?: string;
+  metadata?: { getMap(): Record<string, unknown> };
+}
+
+/** Wraps a grpc-js error (or anything thrown) as a {@link StreamgateClientError}. */
+export function fromGrpcError(err: unknown): StreamgateClientError {
+  if (err instanceof StreamgateClientError) return err;
+  const e = err as GrpcErrorLike;
+  const trailers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e?.metadata?.getMap() ?? {})) trailers[k] = String(v);
+  const code = typeof e?.code === "number" ? e.code : status.UNKNOWN;
+  return new StreamgateClientError(code, e?.details || e?.message || String(err), trailers, { cause: err });
+}
+
+/** The error an aborted signal ends a subscription with: its reason, or a DOMException named AbortError. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("The operation was aborted", "AbortError");
+}

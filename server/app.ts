@@ -1,0 +1,105 @@
+// Assembles a Streamgate server: Redis connection, shared fan-out hub and the
+// gRPC services. Used by main.ts and, in-process, by the tests and the bench.
+import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Redis } from "ioredis";
+import type { Config } from "./config/loadConfig.js";
+import { Hub } from "./fanout/hub.js";
+import { batchSink, singleEventSink } from "./fanout/sinks.js";
+import type { Logger } from "./observability/logger.js";
+import { capabilitiesHandler } from "./rpc/capabilities.js";
+import type { RpcContext } from "./rpc/context.js";
+import { eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
+import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
+import { kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
+import { type ResolveCaller, singleTenant } from "./tenancy/caller.js";
+
+export interface Streamgate {
+  /** The bound port (useful with port 0). */
+  port: number;
+  /** host:port clients can dial. */
+  address: string;
+  hub: Hub;
+  redis: Redis;
+  /**
+   * Graceful stop: refuse new calls, end open streams with UNAVAILABLE and
+   * their last cursor, wait up to `graceMs` for calls to finish, then force.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  redisUrl: string;
+  resolveCaller?: ResolveCaller;
+}
+
+function splitHostPort(listen: string): [string, number] {
+  const i = listen.lastIndexOf(":");
+  return [listen.slice(0, i), Number(listen.slice(i + 1))];
+}
+
+export async function startStreamgate({ config, log, redisUrl, resolveCaller }: StartOptions): Promise<Streamgate> {
+  const redis = new Redis(redisUrl, { connectionName: "streamgate", enableAutoPipelining: true, lazyConnect: true });
+  redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
+  await redis.connect();
+
+  const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs });
+  const ctx: RpcContext = {
+    config,
+    redis,
+    hub,
+    log,
+    resolveCaller: resolveCaller ?? singleTenant(config.tenant),
+    features: { consumerGroups: false },
+  };
+
+  const server = new Server({
+    "grpc.keepalive_time_ms": config.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": config.keepaliveTimeoutMs,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 5000,
+  });
+  server.addService(kumihoService, {
+    EventStream: eventStreamHandler(ctx, singleEventSink),
+    GetEventCapabilities: capabilitiesHandler(ctx),
+  } as UntypedServiceImplementation);
+  server.addService(streamgateService, {
+    Publish: publishHandler(ctx),
+    PublishBatch: publishBatchHandler(ctx),
+    Subscribe: eventStreamHandler(ctx, batchSink),
+  } as UntypedServiceImplementation);
+
+  const [host, wantedPort] = splitHostPort(config.listen);
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync(`${host}:${wantedPort}`, ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+  );
+  const address = `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`;
+  log.info({ address }, "streamgate listening");
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    address,
+    hub,
+    redis,
+    close(graceMs = config.shutdownGraceMs) {
+      closing ??= (async () => {
+        await hub.close((sub) => shuttingDown(sub.lastSent));
+        await new Promise<void>((res) => {
+          const force = setTimeout(() => {
+            server.forceShutdown();
+            res();
+          }, graceMs);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            res();
+          });
+        });
+        redis.disconnect();
+        log.info("streamgate stopped");
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// Every configuration option in one table: its environment variable, its key in
+// the optional JSON config file, its default and how it is validated. The README's
+// configuration table is checked against this list by tests/config.test.ts.
+
+export type OptionType = "string" | "int" | "bool" | "hostPort" | "enum";
+
+export interface OptionSpec {
+  env: string;
+  type: OptionType;
+  default: string | number | boolean | undefined;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  description: string;
+}
+
+export const options = {
+  listen: {
+    env: "STREAMGATE_LISTEN",
+    type: "hostPort",
+    default: "127.0.0.1:50051",
+    description: "gRPC listen address (host:port; port 0 picks a free one).",
+  },
+  redisUrl: {
+    env: "REDIS_URL",
+    type: "string",
+    default: undefined,
+    description: "Redis to use (redis://, rediss://). Unset: start an embedded redis-server child with AOF data under dataDir.",
+  },
+  dataDir: {
+    env: "STREAMGATE_DATA_DIR",
+    type: "string",
+    default: ".data",
+    description: "Where the embedded redis-server keeps its data (relative to the working directory).",
+  },
+  keyPrefix: {
+    env: "STREAMGATE_KEY_PREFIX",
+    type: "string",
+    default: "sg",
+    description: "Prefix of every Redis key Streamgate writes.",
+  },
+  tenant: {
+    env: "STREAMGATE_TENANT",
+    type: "string",
+    default: "default",
+    description: "Tenant id of every caller (single-tenant mode).",
+  },
+  logLevel: {
+    env: "STREAMGATE_LOG_LEVEL",
+    type: "enum",
+    values: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+    default: "info",
+    description: "pino log level.",
+  },
+  maxDetails: {
+    env: "STREAMGATE_MAX_DETAILS",
+    type: "int",
+    default: 64,
+    min: 0,
+    max: 10_000,
+    description: "Most entries an event's details map may have.",
+  },
+  maxDetailBytes: {
+    env: "STREAMGATE_MAX_DETAIL_BYTES",
+    type: "int",
+    default: 8192,
+    min: 1,
+    max: 1_048_576,
+    description: "Largest details key or value, in UTF-8 bytes.",
+  },
+  maxEventBytes: {
+    env: "STREAMGATE_MAX_EVENT_BYTES",
+    type: "int",
+    default: 65_536,
+    min: 256,
+    max: 4_194_304,
+    description: "Largest event (routing key + kref + author + username + details), in UTF-8 bytes.",
+  },
+  maxBatchEvents: {
+    env: "STREAMGATE_MAX_BATCH_EVENTS",
+    type: "int",
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    description: "Most events one PublishBatch may carry.",
+  },
+  maxFilterLength: {
+    env: "STREAMGATE_MAX_FILTER_LENGTH",
+    type: "int",
+    default: 1024,
+    min: 16,
+    max: 65_536,
+    description: "Longest routing-key or kref filter, in characters.",
+  },
+  subscriberQueue: {
+    env: "STREAMGATE_SUBSCRIBER_QUEUE",
+    type: "int",
+    default: 10_000,
+    min: 16,
+    max: 10_000_000,
+    description: "Events held for a subscriber whose connection is not draining; past it the subscriber continues from Redis (catch-up).",
+  },
+  readBatch: {
+    env: "STREAMGATE_READ_BATCH",
+    type: "int",
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    description: "Most entries one shared XREAD (live) or XRANGE (catch-up page) returns.",
+  },
+  feedLingerMs: {
+    env: "STREAMGATE_FEED_LINGER_MS",
+    type: "int",
+    default: 5000,
+    min: 0,
+    max: 3_600_000,
+    description: "How long a stream's shared reader stays up after its last subscriber leaves.",
+  },
+  keepaliveTimeMs: {
+    env: "STREAMGATE_KEEPALIVE_TIME_MS",
+    type: "int",
+    default: 20_000,
+    min: 1000,
+    max: 3_600_000,
+    description: "Server HTTP/2 keepalive ping interval (detects half-open connections).",
+  },
+  keepaliveTimeoutMs: {
+    env: "STREAMGATE_KEEPALIVE_TIMEOUT_MS",
+    type: "int",
+    default: 10_000,
+    min: 1000,
+    max: 600_000,
+    description: "How long an unanswered keepalive ping waits before the connection is dropped.",
+  },
+  shutdownGraceMs: {
+    env: "STREAMGATE_SHUTDOWN_GRACE_MS",
+    type: "int",
+    default: 10_000,
+    min: 0,
+    max: 600_000,
+    description: "On SIGTERM/SIGINT: how long in-flight calls get before the server forces exit.",
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof options;

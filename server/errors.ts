@@ -1,0 +1,17 @@
+import type { status } from "@grpc/grpc-js";
+
+/** A deliberate failure with the gRPC status it maps to and a message a user can act on. */
+export class StreamgateError extends Error {
+  override name = "StreamgateError";
+  constructor(
+    readonly code: status,
+    message: string,
+    /** Extra trailing metadata, e.g. the last delivered cursor. */
+    readonly trailers: Record<string, string> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export const LAST_CURSOR_TRAILER = "streamgate-last-cursor";

@@ -1,0 +1,52 @@
+import type { Config } from "../config/loadConfig.js";
+import { parseKref } from "./kref.js";
+
+/** An event as a producer submits it, before the server stamps it. */
+export interface NewEvent {
+  routingKey: string;
+  kref: string;
+  author: string;
+  username: string;
+  details: Record<string, string>;
+}
+
+export type EventLimits = Pick<Config, "maxDetails" | "maxDetailBytes" | "maxEventBytes" | "maxFilterLength">;
+
+const ROUTING_KEY = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+export const MAX_ROUTING_KEY = 255;
+export const MAX_KREF = 1024;
+const MAX_NAME = 255;
+
+/** Returns null when the event is acceptable, else a message for INVALID_ARGUMENT. */
+export function validateEvent(ev: NewEvent, limits: EventLimits): string | null {
+  if (!ev.routingKey) return "routing_key is required";
+  if (ev.routingKey.length > MAX_ROUTING_KEY) return `routing_key is longer than ${MAX_ROUTING_KEY} characters`;
+  if (!ROUTING_KEY.test(ev.routingKey)) {
+    return `routing_key "${ev.routingKey}" must be dot-separated segments of [a-z0-9_-], e.g. "revision.created"`;
+  }
+  const kref = parseKref(ev.kref, MAX_KREF);
+  if (typeof kref === "string") return kref;
+  for (const [what, value] of [
+    ["author", ev.author],
+    ["username", ev.username],
+  ] as const) {
+    if (value.length > MAX_NAME) return `${what} is longer than ${MAX_NAME} characters`;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    if (/[\u0000-\u001f\u007f]/.test(value)) return `${what} must not contain control characters`;
+  }
+  const entries = Object.entries(ev.details);
+  if (entries.length > limits.maxDetails) {
+    return `details has ${entries.length} entries; the limit is ${limits.maxDetails}`;
+  }
+  let total = Buffer.byteLength(ev.routingKey) + Buffer.byteLength(ev.kref) + Buffer.byteLength(ev.author) + Buffer.byteLength(ev.username);
+  for (const [k, v] of entries) {
+    if (k.length === 0) return "details keys must not be empty";
+    const kb = Buffer.byteLength(k);
+    const vb = Buffer.byteLength(v);
+    if (kb > limits.maxDetailBytes) return `details key "${k.slice(0, 40)}..." is ${kb} bytes; the limit is ${limits.maxDetailBytes}`;
+    if (vb > limits.maxDetailBytes) return `details["${k}"] is ${vb} bytes; the limit is ${limits.maxDetailBytes}`;
+    total += kb + vb;
+  }
+  if (total > limits.maxEventBytes) return `event is ${total} bytes; the limit is ${limits.maxEventBytes}`;
+  return null;
+}

@@ -1,0 +1,87 @@
+import type { Redis } from "ioredis";
+import { StreamgateError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import type { TenantKeys } from "../redis/layout.js";
+import { StreamFeed } from "./streamFeed.js";
+import { Subscription, type SubscriptionOptions } from "./subscription.js";
+
+export interface HubOptions {
+  redis: Redis;
+  log: Logger;
+  readBatch: number;
+  lingerMs: number;
+  blockMs?: number;
+}
+
+/** The process's shared feeds, one per tenant stream, started on first use. */
+export class Hub {
+  private readonly feeds = new Map<string, { feed: StreamFeed; started: Promise<void>; linger?: NodeJS.Timeout }>();
+  private closing = false;
+
+  constructor(private readonly opts: HubOptions) {}
+
+  /** Live subscriptions across all streams. */
+  get subscriberCount(): number {
+    let n = 0;
+    for (const { feed } of this.feeds.values()) n += feed.subscriberCount;
+    return n;
+  }
+
+  /** Shared readers currently running. */
+  get feedCount(): number {
+    return this.feeds.size;
+  }
+
+  /** Registers a subscription on the tenant's feed, starting the feed if needed. */
+  async subscribe(keys: TenantKeys, tenantId: string, opts: SubscriptionOptions): Promise<Subscription> {
+    if (this.closing) throw new StreamgateError(14, "server is shutting down; retry against another replica");
+    let entry = this.feeds.get(keys.events);
+    if (!entry) {
+      const feed = new StreamFeed({
+        redis: this.opts.redis,
+        keys,
+        tenantId,
+        log: this.opts.log,
+        readBatch: this.opts.readBatch,
+        blockMs: this.opts.blockMs ?? 5000,
+        onIdle: (f) => this.scheduleStop(f),
+      });
+      const started = feed.start();
+      entry = { feed, started };
+      this.feeds.set(keys.events, entry);
+      started.catch(() => this.feeds.delete(keys.events));
+    }
+    if (entry.linger) {
+      clearTimeout(entry.linger);
+      entry.linger = undefined;
+    }
+    await entry.started;
+    const sub = new Subscription(entry.feed, opts);
+    if (opts.signal.aborted) return sub; // the caller went away while the feed started
+    entry.feed.add(sub);
+    return sub;
+  }
+
+  private scheduleStop(feed: StreamFeed): void {
+    const entry = this.feeds.get(feed.keys.events);
+    if (!entry || entry.feed !== feed) return;
+    entry.linger = setTimeout(() => {
+      if (feed.subscriberCount > 0) return;
+      this.feeds.delete(feed.keys.events);
+      void feed.stop();
+    }, this.opts.lingerMs);
+    entry.linger.unref();
+  }
+
+  /** Ends every subscription with `err` (built per subscription) and stops all feeds. */
+  async close(errFor: (sub: Subscription) => StreamgateError): Promise<void> {
+    this.closing = true;
+    const entries = [...this.feeds.values()];
+    this.feeds.clear();
+    for (const { feed, linger } of entries) {
+      if (linger) clearTimeout(linger);
+      for (const sub of feed.subscribers()) sub.close(errFor(sub));
+    }
+    await Promise.all(entries.map(({ feed }) => feed.stop()));
+  }
+}

@@ -1,0 +1,125 @@
+// One shared reader per tenant stream and process: a blocking XREAD on its own
+// connection, each entry decoded once, matched once per distinct filter, and
+// handed to every subscriber of that filter. Redis commands do not grow with
+// the number of subscribers.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Redis } from "ioredis";
+import type { Logger } from "../observability/logger.js";
+import type { TenantKeys } from "../redis/layout.js";
+import { MIN_ID } from "../redis/streamIds.js";
+import { readStreamState } from "../redis/streamState.js";
+import { decodeEntries, type RawEntry } from "./decodeEntries.js";
+import type { FeedEvent } from "./feedEvent.js";
+import type { Subscription } from "./subscription.js";
+
+interface FilterGroup {
+  matchesAll: boolean;
+  matches: (ev: FeedEvent) => boolean;
+  subs: Set<Subscription>;
+}
+
+export interface FeedOptions {
+  redis: Redis;
+  keys: TenantKeys;
+  tenantId: string;
+  log: Logger;
+  readBatch: number;
+  blockMs: number;
+  onIdle: (feed: StreamFeed) => void;
+}
+
+export class StreamFeed {
+  /** Last stream ID read and dispatched; everything up to it has been offered. */
+  lastId = MIN_ID;
+  readonly redis: Redis;
+  readonly keys: TenantKeys;
+  readonly tenantId: string;
+  readonly log: Logger;
+  private readonly groups = new Map<string, FilterGroup>();
+  private count = 0;
+  private reader: Redis | undefined;
+  private stopped = false;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: FeedOptions) {
+    this.redis = opts.redis;
+    this.keys = opts.keys;
+    this.tenantId = opts.tenantId;
+    this.log = opts.log.child({ stream: opts.keys.events });
+  }
+
+  get subscriberCount(): number {
+    return this.count;
+  }
+
+  /** Learns where the stream ends, then starts the blocking reader from there. */
+  async start(): Promise<void> {
+    const state = await readStreamState(this.redis, this.keys);
+    this.lastId = state.lastGeneratedId;
+    this.reader = this.redis.duplicate({ connectionName: "streamgate-feed" });
+    this.reader.on("error", () => {}); // reconnects on its own; the loop logs failures
+    this.loopDone = this.loop(this.reader);
+  }
+
+  add(sub: Subscription): void {
+    const key = sub.filter.key;
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { matchesAll: sub.filter.matchesAll, matches: sub.filter.matches, subs: new Set() };
+      this.groups.set(key, group);
+    }
+    group.subs.add(sub);
+    this.count++;
+    sub.begin();
+  }
+
+  remove(sub: Subscription): void {
+    const group = this.groups.get(sub.filter.key);
+    if (!group?.subs.delete(sub)) return;
+    this.count--;
+    if (group.subs.size === 0) this.groups.delete(sub.filter.key);
+    if (this.count === 0) this.opts.onIdle(this);
+  }
+
+  subscribers(): Subscription[] {
+    return [...this.groups.values()].flatMap((g) => [...g.subs]);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.reader?.disconnect(); // interrupts the blocking XREAD
+    await this.loopDone;
+  }
+
+  private async loop(reader: Redis): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      let reply: [string, RawEntry[]][] | null;
+      try {
+        reply = (await reader.xread("COUNT", this.opts.readBatch, "BLOCK", this.opts.blockMs, "STREAMS", this.keys.events, this.lastId)) as
+          | [string, RawEntry[]][]
+          | null;
+        failures = 0;
+      } catch (err) {
+        if (this.stopped) return;
+        failures++;
+        if (failures === 1 || failures % 50 === 0) this.log.warn({ err, failures }, "stream read failed; retrying");
+        await sleep(Math.min(100 * failures, 2000));
+        continue;
+      }
+      const entries = reply?.[0]?.[1];
+      if (!entries || entries.length === 0 || this.stopped) continue;
+      this.lastId = (entries[entries.length - 1] as RawEntry)[0];
+      this.dispatch(decodeEntries(entries, this.tenantId, this.keys.events, this.log));
+    }
+  }
+
+  private dispatch(events: FeedEvent[]): void {
+    if (events.length === 0) return;
+    for (const group of this.groups.values()) {
+      const matched = group.matchesAll ? events : events.filter(group.matches);
+      if (matched.length === 0) continue;
+      for (const sub of group.subs) sub.offer(matched);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// One subscriber: catch-up from Redis, then live from the shared feed, with a
+// bounded queue and gRPC backpressure. A subscriber whose connection does not
+// drain fast enough stops taking live events and continues from Redis from its
+// own position (catch-up again), so it never grows memory without bound and
+// never loses an event while Redis still retains it.
+import { status } from "@grpc/grpc-js";
+import { StreamgateError } from "../errors.js";
+import type { EventFilter } from "../filters/eventFilter.js";
+import { counters } from "../observability/counters.js";
+import { compareIds, MIN_ID } from "../redis/streamIds.js";
+import { decodeEntries } from "./decodeEntries.js";
+import type { FeedEvent } from "./feedEvent.js";
+import { readPage } from "./readPage.js";
+import type { EventSink } from "./sinks.js";
+import type { StreamFeed } from "./streamFeed.js";
+
+/** Where a subscription begins. */
+export type StartAt =
+  | { kind: "live" }
+  /** Strictly after this stream ID (a client cursor). */
+  | { kind: "after"; id: string }
+  /** At or after this stream ID (from a timestamp: "<ms>-0"). */
+  | { kind: "from"; id: string }
+  | { kind: "beginning" };
+
+export interface SubscriptionOptions {
+  filter: EventFilter;
+  sink: EventSink;
+  start: StartAt;
+  /** False for tiers without cursor support: events go out with an empty cursor. */
+  includeCursor: boolean;
+  maxQueue: number;
+  pageSize: number;
+  signal: AbortSignal;
+}
+
+type State = "catchup" | "live" | "closed";
+
+export class Subscription {
+  state: State = "catchup";
+  /** Highest stream ID this subscriber has examined or been handed. */
+  position = MIN_ID;
+  /** Cursor of the last event handed to the transport ("" before the first). */
+  lastSent = "";
+  readonly filter: EventFilter;
+  /** Resolves when the subscription ends: with the error to report, or undefined. */
+  readonly done: Promise<StreamgateError | undefined>;
+  private resolveDone!: (err: StreamgateError | undefined) => void;
+  private queue: (readonly FeedEvent[])[] = [];
+  private queued = 0;
+  private blocked = false;
+  private lagging = false;
+
+  constructor(
+    private readonly feed: StreamFeed,
+    private readonly opts: SubscriptionOptions,
+  ) {
+    this.filter = opts.filter;
+    this.done = new Promise((res) => {
+      this.resolveDone = res;
+    });
+    if (opts.signal.aborted) this.state = "closed";
+    else opts.signal.addEventListener("abort", () => this.close(undefined), { once: true });
+  }
+
+  /** Called by the feed right after registering: go live at once or catch up first. */
+  begin(): void {
+    const start = this.opts.start;
+    if (start.kind === "live") {
+      this.position = this.feed.lastId;
+      this.state = "live";
+      return;
+    }
+    if (start.kind === "after") this.position = start.id;
+    const first = start.kind === "after" ? `(${start.id}` : start.kind === "from" ? start.id : "-";
+    this.run(() => this.catchUp(first, start.kind === "after" ? status.OUT_OF_RANGE : status.RESOURCE_EXHAUSTED));
+  }
+
+  /** Live path, called synchronously by the feed with the events matching this filter. */
+  offer(events: readonly FeedEvent[]): void {
+    if (this.state !== "live" || this.lagging) return;
+    let batch = events;
+    // At the catch-up hand-over the feed may re-offer events already sent from Redis.
+    if (compareIds((batch[0] as FeedEvent).id, this.position) <= 0) {
+      batch = batch.filter((e) => compareIds(e.id, this.position) > 0);
+      if (batch.length === 0) return;
+    }
+    if (this.blocked) {
+      if (this.queued + batch.length > this.opts.maxQueue) {
+        // Too far behind: stop taking live events; catch up from `position` once drained.
+        this.lagging = true;
+        return;
+      }
+      this.queue.push(batch);
+      this.queued += batch.length;
+      this.position = (batch[batch.length - 1] as FeedEvent).id;
+      return;
+    }
+    this.position = (batch[batch.length - 1] as FeedEvent).id;
+    if (!this.write(batch)) {
+      this.blocked = true;
+      this.run(() => this.pump());
+    }
+  }
+
+  /** Ends the subscription; `err` (if any) is reported to the client. Idempotent. */
+  close(err: StreamgateError | undefined): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.queue = [];
+    this.feed.remove(this);
+    this.resolveDone(err);
+  }
+
+  private write(batch: readonly FeedEvent[]): boolean {
+    this.lastSent = (batch[batch.length - 1] as FeedEvent).id;
+    counters.eventsDelivered += batch.length;
+    return this.opts.sink.write(batch);
+  }
+
+  private run(task: () => Promise<void>): void {
+    task().catch((err: unknown) => {
+      if (this.opts.signal.aborted || this.state === "closed") return this.close(undefined);
+      this.close(
+        err instanceof StreamgateError
+          ? err
+          : new StreamgateError(status.UNAVAILABLE, `stream interrupted: ${(err as Error).message}`, {}, { cause: err }),
+      );
+    });
+  }
+
+  /** Waits for the transport to drain, flushes the queue, then catches up if it lagged. */
+  private async pump(): Promise<void> {
+    for (;;) {
+      await this.opts.sink.drained(this.opts.signal);
+      if (this.state === "closed") return;
+      let full = false;
+      while (this.queue.length > 0 && !full) {
+        const batch = this.queue.shift() as readonly FeedEvent[];
+        this.queued -= batch.length;
+        full = !this.write(batch);
+      }
+      if (full) continue;
+      this.blocked = false;
+      if (this.lagging) {
+        this.lagging = false;
+        this.state = "catchup";
+        counters.slowConsumerCatchUps++;
+        await this.catchUp(`(${this.position}`, status.RESOURCE_EXHAUSTED);
+      }
+      return;
+    }
+  }
+
+  /**
+   * Reads from Redis page by page until it reaches what the shared feed has
+   * already dispatched, then turns live in the same tick: no gap, and any
+   * overlap is dropped by `offer`'s position check.
+   */
+  private async catchUp(first: string, gapCode: status): Promise<void> {
+    const { feed, filter } = this;
+    let start = first;
+    for (;;) {
+      const page = await readPage(feed.redis, feed.keys, start, this.opts.pageSize);
+      if (this.state === "closed") return;
+      if (start.startsWith("(") && compareIds(page.lowWater, this.position) > 0) {
+        if (gapCode === status.RESOURCE_EXHAUSTED) counters.slowConsumerDisconnects++;
+        throw new StreamgateError(
+          gapCode,
+          gapCode === status.OUT_OF_RANGE
+            ? `cursor ${this.position} is older than the retained window (events up to ${page.lowWater} were trimmed); resume with from_beginning or a newer cursor`
+            : `subscriber fell behind the retention window (events up to ${page.lowWater} were trimmed); last delivered cursor is ${this.lastSent || "none"}`,
+          { "streamgate-last-cursor": this.lastSent },
+        );
+      }
+      const events = decodeEntries(page.entries, feed.tenantId, feed.keys.events, feed.log);
+      const matched = filter.matchesAll ? events : events.filter(filter.matches);
+      const last = page.entries[page.entries.length - 1];
+      if (last) this.position = last[0];
+      if (matched.length > 0 && !this.write(matched)) await this.opts.sink.drained(this.opts.signal);
+      if (this.state !== "catchup") return;
+      if (page.entries.length < this.opts.pageSize && compareIds(feed.lastId, this.position) <= 0) {
+        this.state = "live";
+        return;
+      }
+      start = `(${this.position}`;
+    }
+  }
+}

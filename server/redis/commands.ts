@@ -1,0 +1,24 @@
+// Lua scripts, each in its own file under scripts/, registered once per
+// connection with defineCommand (EVALSHA with a NOSCRIPT fallback).
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Redis } from "ioredis";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function script(name: string): string {
+  // Scripts sit beside this file in the source tree; the build copies them next to the JS.
+  return readFileSync(join(here, "scripts", `${name}.lua`), "utf8");
+}
+
+export interface StreamgateCommands {
+  sgTrim(events: string, trimmed: string, maxlen: number, minid: string, slack: number): Promise<number>;
+}
+
+export type SgRedis = Redis & StreamgateCommands;
+
+export function withCommands(redis: Redis): SgRedis {
+  redis.defineCommand("sgTrim", { numberOfKeys: 2, lua: script("trim") });
+  return redis as SgRedis;
+}

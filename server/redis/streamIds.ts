@@ -1,0 +1,32 @@
+// Redis stream IDs ("<ms>-<seq>") double as Streamgate's opaque cursors.
+
+export const MIN_ID = "0-0";
+const ID = /^(\d{1,15})-(\d{1,19})$/;
+
+/** Parses a cursor; null when it is not a stream ID we could have issued. */
+export function parseId(id: string): { ms: number; seq: bigint } | null {
+  const m = ID.exec(id);
+  if (!m) return null;
+  const seq = BigInt(m[2] as string);
+  if (seq > 18446744073709551615n) return null;
+  return { ms: Number(m[1]), seq };
+}
+
+/** Orders two well-formed stream IDs: negative, zero or positive. */
+export function compareIds(a: string, b: string): number {
+  if (a === b) return 0;
+  const da = a.indexOf("-");
+  const db = b.indexOf("-");
+  const ma = Number(a.slice(0, da));
+  const mb = Number(b.slice(0, db));
+  if (ma !== mb) return ma - mb;
+  const sa = a.slice(da + 1);
+  const sb = b.slice(db + 1);
+  if (sa.length !== sb.length) return sa.length - sb.length;
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/** Milliseconds part of a stream ID (the time Redis accepted the entry). */
+export function idMillis(id: string): number {
+  return Number(id.slice(0, id.indexOf("-")));
+}

@@ -1,0 +1,36 @@
+import { type GrpcObject, loadPackageDefinition, type ServiceDefinition } from "@grpc/grpc-js";
+import { fromJSON } from "@grpc/proto-loader";
+import { descriptor } from "../../client-sdk/src/generated/descriptor.js";
+
+const packageDefinition = fromJSON(descriptor, {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+});
+const grpcObject = loadPackageDefinition(packageDefinition);
+
+function service(path: string): ServiceDefinition {
+  let node: unknown = grpcObject;
+  for (const part of path.split(".")) node = (node as GrpcObject)[part];
+  return (node as { service: ServiceDefinition }).service;
+}
+
+/**
+ * Streaming methods write events the fan-out has already encoded; their
+ * serializer passes Buffers through untouched instead of re-encoding.
+ */
+function withPreEncoded(def: ServiceDefinition, methods: string[]): ServiceDefinition {
+  const out: Record<string, ServiceDefinition[string]> = { ...def };
+  for (const name of methods) {
+    const method = def[name];
+    if (!method) throw new Error(`unknown method ${name}`);
+    const encode = method.responseSerialize;
+    out[name] = { ...method, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value)) };
+  }
+  return out as ServiceDefinition;
+}
+
+export const kumihoService = withPreEncoded(service("kumiho.KumihoService"), ["EventStream"]);
+export const streamgateService = withPreEncoded(service("streamgate.v1.Streamgate"), ["Subscribe"]);

@@ -1,0 +1,64 @@
+import { status } from "@grpc/grpc-js";
+import type { EventStreamRequest__Output } from "../../client-sdk/src/generated/kumiho/EventStreamRequest.js";
+import { StreamgateError } from "../errors.js";
+import type { StartAt } from "../fanout/subscription.js";
+import { parseId } from "../redis/streamIds.js";
+import type { Tier } from "../tenancy/tiers.js";
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function parseCursor(cursor: string): string {
+  if (!parseId(cursor)) {
+    throw new StreamgateError(
+      status.INVALID_ARGUMENT,
+      `cursor "${cursor.slice(0, 64)}" is malformed: pass the cursor of an event this server sent (e.g. "1700000000000-0")`,
+    );
+  }
+  return cursor;
+}
+
+function parseTimestamp(text: string): string {
+  let ms = Number.NaN;
+  if (ISO_8601.test(text)) {
+    const withZone = /T.*(Z|[+-]\d{2}:?\d{2})$/.test(text) || !text.includes("T") ? text : `${text}Z`;
+    ms = Date.parse(withZone);
+  }
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new StreamgateError(
+      status.INVALID_ARGUMENT,
+      `from_timestamp "${text.slice(0, 64)}" is not an ISO-8601 time such as 2026-01-31T12:00:00Z`,
+    );
+  }
+  return `${ms}-0`;
+}
+
+function denied(tier: Tier, what: string, capability: string): StreamgateError {
+  return new StreamgateError(status.PERMISSION_DENIED, `${what} needs ${capability}, which the ${tier.name} tier does not include`);
+}
+
+/**
+ * Reads the request's start position: the `start_position` oneof, or the
+ * older `cursor` field. Enforces the tier's cursor and replay capabilities.
+ */
+export function startPosition(req: EventStreamRequest__Output, tier: Tier): StartAt {
+  const legacy = req.cursor ?? "";
+  const which = req.startPosition;
+  if (legacy && which && !(which === "fromCursor" && req.fromCursor === legacy)) {
+    throw new StreamgateError(status.INVALID_ARGUMENT, "set either cursor or start_position, not both");
+  }
+  if (legacy || which === "fromCursor") {
+    const cursor = legacy || req.fromCursor || "";
+    if (!tier.supportsCursor) throw denied(tier, "resuming from a cursor", "cursor support");
+    if (cursor === "") throw new StreamgateError(status.INVALID_ARGUMENT, "from_cursor is empty");
+    return { kind: "after", id: parseCursor(cursor) };
+  }
+  if (which === "fromTimestamp") {
+    if (!tier.supportsReplay) throw denied(tier, "from_timestamp", "replay");
+    return { kind: "from", id: parseTimestamp(req.fromTimestamp ?? "") };
+  }
+  if (which === "fromBeginning" && req.fromBeginning) {
+    if (!tier.supportsReplay) throw denied(tier, "from_beginning", "replay");
+    return { kind: "beginning" };
+  }
+  return { kind: "live" };
+}

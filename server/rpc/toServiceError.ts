@@ -1,0 +1,17 @@
+import { Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
+import { StreamgateError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+
+/**
+ * Maps a failure to what goes on the wire: deliberate errors keep their code
+ * and message; anything else becomes INTERNAL with the cause logged, never sent.
+ */
+export function toServiceError(err: unknown, log: Logger): ServerErrorResponse {
+  if (err instanceof StreamgateError) {
+    const metadata = new Metadata();
+    for (const [k, v] of Object.entries(err.trailers)) if (v) metadata.set(k, v);
+    return Object.assign(new Error(err.message), { code: err.code, details: err.message, metadata });
+  }
+  log.error({ err }, "unexpected error in RPC");
+  return Object.assign(new Error("internal error; see server logs"), { code: status.INTERNAL, details: "internal error; see server logs" });
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { inject } from "vitest";
+import { createClient, type Event, type EventSubscription, type StreamgateClient } from "../client-sdk/src/index.js";
+import { type Streamgate, startStreamgate } from "../server/app.js";
+import { type Config, loadConfig } from "../server/config/loadConfig.js";
+import { createLogger } from "../server/observability/logger.js";
+import type { ResolveCaller } from "../server/tenancy/caller.js";
+
+export const redisUrl = (): string => inject("redisUrl");
+
+export interface TestServer {
+  app: Streamgate;
+  client: StreamgateClient;
+  config: Config;
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+/** A real Streamgate on 127.0.0.1:0 over the test Redis, with its own key prefix. */
+export async function startTestServer(overrides: Partial<Config> = {}, resolveCaller?: ResolveCaller): Promise<TestServer> {
+  const config = loadConfig(
+    {},
+    { listen: "127.0.0.1:0", keyPrefix: `test-${randomUUID()}`, logLevel: "silent", feedLingerMs: 0, ...overrides },
+  );
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel);
+  const app = await startStreamgate({ config, log, redisUrl: redisUrl(), resolveCaller });
+  const client = createClient({ address: app.address });
+  const redis = new Redis(redisUrl());
+  return {
+    app,
+    client,
+    config,
+    redis,
+    async close() {
+      client.close();
+      await app.close(2000);
+      redis.disconnect();
+    },
+  };
+}
+
+/** Collects `n` events from a subscription, then stops iterating (which cancels the call). */
+export async function take(sub: EventSubscription, n: number): Promise<Event[]> {
+  const out: Event[] = [];
+  if (n === 0) return out;
+  for await (const e of sub) {
+    out.push(e);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+/** Polls until `check` returns true or `ms` elapse; throws with `what` on timeout. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function event(i: number, routingKey = "revision.created", kref = `kref://film/shots/sh${String(i).padStart(3, "0")}.model?r=1`) {
+  return { routingKey, kref, author: "tester", details: { i: String(i) } };
+}
