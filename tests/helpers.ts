@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { inject } from "vitest";
+import type { KumihoServiceClient } from "../client-sdk/src/generated/kumiho/KumihoService.js";
+import type { ProtoGrpcType } from "../client-sdk/src/generated/streamgate.js";
 import { createClient, type Event, type EventSubscription, type StreamgateClient } from "../client-sdk/src/index.js";
 import { type Streamgate, startStreamgate } from "../server/app.js";
 import { type Config, loadConfig } from "../server/config/loadConfig.js";
@@ -62,4 +64,30 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
 
 export function event(i: number, routingKey = "revision.created", kref = `kref://film/shots/sh${String(i).padStart(3, "0")}.model?r=1`) {
   return { routingKey, kref, author: "tester", details: { i: String(i) } };
+}
+
+/** A bare grpc-js client of kumiho.KumihoService, as Kumiho's own SDKs would call it. */
+export async function rawKumihoClient(address: string) {
+  const grpc = await import("@grpc/grpc-js");
+  const { fromJSON } = await import("@grpc/proto-loader");
+  const { descriptor } = await import("../client-sdk/src/generated/descriptor.js");
+  const def = fromJSON(descriptor, { longs: String, defaults: true, oneofs: true });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
+  return new pkg.kumiho.KumihoService(address, grpc.credentials.createInsecure()) as KumihoServiceClient;
+}
+
+/** Reads a raw server stream to its end or error; resolves with messages and the final status. */
+export function drainCall(call: import("@grpc/grpc-js").ClientReadableStream<unknown>, max = Number.POSITIVE_INFINITY) {
+  return new Promise<{ messages: unknown[]; error?: import("@grpc/grpc-js").ServiceError }>((resolve) => {
+    const messages: unknown[] = [];
+    call.on("data", (m) => {
+      messages.push(m);
+      if (messages.length >= max) {
+        call.cancel();
+        resolve({ messages });
+      }
+    });
+    call.on("error", (error: import("@grpc/grpc-js").ServiceError) => resolve({ messages, error }));
+    call.on("end", () => resolve({ messages }));
+  });
 }

@@ -1,0 +1,172 @@
+import protobuf from "protobufjs";
+import { describe, expect, it } from "vitest";
+import { descriptor } from "../client-sdk/src/generated/descriptor.js";
+import { encodeEvent, encodeEventBatch } from "../server/events/encodeEvent.js";
+import { parseKref } from "../server/events/kref.js";
+import { fromStreamFields, toStreamFields } from "../server/events/storedEvent.js";
+import { validateEvent } from "../server/events/validateEvent.js";
+
+const limits = { maxDetails: 4, maxDetailBytes: 32, maxEventBytes: 512, maxFilterLength: 1024 };
+const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
+const EventType = root.lookupType("kumiho.Event");
+const BatchType = root.lookupType("streamgate.v1.EventBatch");
+
+describe("kref grammar", () => {
+  it("parses an item kref with revision and artifact", () => {
+    expect(parseKref("kref://film/shots/seq1/sh010.model?r=3&a=main.abc", 1024)).toMatchObject({
+      project: "film",
+      space: "shots/seq1",
+      name: "sh010",
+      kind: "model",
+      revision: 3,
+      artifact: "main.abc",
+      path: "film/shots/seq1/sh010.model",
+      query: "r=3&a=main.abc",
+    });
+  });
+
+  it("accepts project and space krefs", () => {
+    expect(parseKref("kref://film", 1024)).toMatchObject({ project: "film", space: "", name: "" });
+    expect(parseKref("kref://film/shots", 1024)).toMatchObject({ project: "film", space: "shots" });
+  });
+
+  it.each([
+    ["", /required/],
+    ["film/shots/a.b", /must start with "kref:\/\/"/],
+    ["kref://film//a.b", /empty path segment/],
+    ["kref://film/../a.b", /\.\./],
+    ["kref://film/a..b/c.d", /\.\./],
+    ["kref://film/sh ot/a.b", /may only use/],
+    ["kref://film/a.b?r=0", /positive integer/],
+    ["kref://film/a.b?r=x", /positive integer/],
+    ["kref://film/a.b?a=main", /query part/],
+    ["kref://film/a.b?r=1&a=../x", /artifact/],
+    ["kref://film/a\u0000.b", /control characters/],
+    [`kref://${"x".repeat(2000)}`, /the limit is 1024/],
+  ])("rejects %j", (uri, message) => {
+    expect(parseKref(uri, 1024)).toMatch(message);
+  });
+});
+
+describe("event validation", () => {
+  const ok = { routingKey: "item.model.created", kref: "kref://p/s/n.k", author: "a", username: "", details: { x: "y" } };
+
+  it("accepts a well-formed event", () => {
+    expect(validateEvent(ok, limits)).toBeNull();
+  });
+
+  it.each([
+    [{ routingKey: "" }, /routing_key is required/],
+    [{ routingKey: "Item.Created" }, /dot-separated segments/],
+    [{ routingKey: "item..created" }, /dot-separated segments/],
+    [{ routingKey: "item.*" }, /dot-separated segments/],
+    [{ kref: "http://x" }, /kref:\/\//],
+    [{ details: { a: "1", b: "2", c: "3", d: "4", e: "5" } }, /5 entries; the limit is 4/],
+    [{ details: { big: "x".repeat(33) } }, /33 bytes; the limit is 32/],
+    [{ details: { ["k".repeat(33)]: "v" } }, /the limit is 32/],
+    [{ author: "x".repeat(600) }, /author is longer/],
+    [
+      {
+        details: { a: "x".repeat(30), b: "x".repeat(30), c: "x".repeat(30), d: "x".repeat(30) },
+        author: "y".repeat(250),
+        username: "z".repeat(200),
+      },
+      /event is \d+ bytes; the limit is 512/,
+    ],
+  ])("rejects %j", (patch, message) => {
+    expect(validateEvent({ ...ok, ...patch }, limits)).toMatch(message);
+  });
+});
+
+describe("stream entries", () => {
+  it("round-trip through the documented field layout", () => {
+    const ev = {
+      routingKey: "revision.tagged",
+      kref: "kref://p/s/n.k?r=2",
+      author: "ann",
+      username: "ann@x",
+      details: { tag: "approved" },
+    };
+    const fields = toStreamFields(ev);
+    expect(fields).toEqual([
+      "routing_key",
+      "revision.tagged",
+      "kref",
+      "kref://p/s/n.k?r=2",
+      "author",
+      "ann",
+      "username",
+      "ann@x",
+      "details",
+      '{"tag":"approved"}',
+    ]);
+    expect(fromStreamFields("1-0", fields)).toEqual({ id: "1-0", ...ev });
+  });
+
+  it.each([
+    [["kref", "kref://a"], /missing routing_key/],
+    [["routing_key", "a.b"], /missing kref/],
+    [["routing_key", "a", "kref", "kref://a", "details", "{nope"], /not JSON/],
+    [["routing_key", "a", "kref", "kref://a", "details", "[1]"], /not a JSON object/],
+    [["routing_key", "a", "kref", "kref://a", "details", '{"n":1}'], /must be strings/],
+  ])("report undecodable entries %j", (fields, message) => {
+    expect(fromStreamFields("1-0", fields)).toMatch(message);
+  });
+});
+
+describe("event encoding", () => {
+  it("produces bytes the generated kumiho.Event descriptor decodes to the same event", () => {
+    const fields = {
+      routingKey: "revision.created",
+      kref: "kref://film/shots/sh010.model?r=3",
+      timestamp: "2026-01-01T00:00:00.000Z",
+      author: "ünïcødé",
+      tenantId: "acme",
+      details: { tag: "approved", "k€y": "v".repeat(300), empty: "" },
+      username: "user",
+      cursor: "1700000000000-5",
+    };
+    const decoded = EventType.toObject(EventType.decode(encodeEvent(fields)), { defaults: true });
+    expect(decoded).toEqual({ ...fields, kref: { uri: fields.kref } });
+  });
+
+  it("omits empty strings as proto3 does, keeping an empty cursor for tiers without cursors", () => {
+    const decoded = EventType.toObject(
+      EventType.decode(
+        encodeEvent({ routingKey: "a", kref: "kref://a", timestamp: "", author: "", tenantId: "t", details: {}, username: "", cursor: "" }),
+      ),
+      { defaults: true },
+    );
+    expect(decoded).toMatchObject({ routingKey: "a", cursor: "", author: "", tenantId: "t" });
+  });
+
+  it("frames pre-encoded events as a streamgate.v1.EventBatch", () => {
+    const one = encodeEvent({
+      routingKey: "a.b",
+      kref: "kref://x",
+      timestamp: "t",
+      author: "",
+      tenantId: "",
+      details: {},
+      username: "",
+      cursor: "1-1",
+    });
+    const two = encodeEvent({
+      routingKey: "c",
+      kref: "kref://y",
+      timestamp: "t",
+      author: "",
+      tenantId: "",
+      details: { d: "e" },
+      username: "",
+      cursor: "1-2",
+    });
+    const batch = BatchType.toObject(BatchType.decode(encodeEventBatch([one, two])), { defaults: true }) as {
+      events: { routingKey: string; cursor: string }[];
+    };
+    expect(batch.events.map((e) => [e.routingKey, e.cursor])).toEqual([
+      ["a.b", "1-1"],
+      ["c", "1-2"],
+    ]);
+  });
+});
