@@ -40,7 +40,14 @@ function splitHostPort(listen: string): [string, number] {
 }
 
 export async function startStreamgate({ config, log, redisUrl, resolveCaller }: StartOptions): Promise<Streamgate> {
-  const redis = new Redis(redisUrl, { connectionName: "streamgate", enableAutoPipelining: true, lazyConnect: true });
+  // Commands fail fast while Redis is down (UNAVAILABLE to the caller) instead of queueing for long.
+  const redis = new Redis(redisUrl, {
+    connectionName: "streamgate",
+    enableAutoPipelining: true,
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+  });
   redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
   await redis.connect();
 
