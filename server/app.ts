@@ -6,11 +6,14 @@ import type { Config } from "./config/loadConfig.js";
 import { Hub } from "./fanout/hub.js";
 import { batchSink, singleEventSink } from "./fanout/sinks.js";
 import type { Logger } from "./observability/logger.js";
+import { withCommands } from "./redis/commands.js";
 import { capabilitiesHandler } from "./rpc/capabilities.js";
+import { consumeHandler } from "./rpc/consume.js";
 import type { RpcContext } from "./rpc/context.js";
 import { eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
+import { groupAdminHandlers } from "./rpc/groupAdmin.js";
 import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
-import { kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
+import { consumerGroupsService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
 import { type ResolveCaller, singleTenant } from "./tenancy/caller.js";
 
 export interface Streamgate {
@@ -50,6 +53,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
   });
   redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
   await redis.connect();
+  withCommands(redis);
 
   const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs });
   const ctx: RpcContext = {
@@ -58,7 +62,6 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     hub,
     log,
     resolveCaller: resolveCaller ?? singleTenant(config.tenant),
-    features: { consumerGroups: false },
   };
 
   const server = new Server({
@@ -75,6 +78,10 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     Publish: publishHandler(ctx),
     PublishBatch: publishBatchHandler(ctx),
     Subscribe: eventStreamHandler(ctx, batchSink),
+  } as UntypedServiceImplementation);
+  server.addService(consumerGroupsService, {
+    Consume: consumeHandler(ctx),
+    ...groupAdminHandlers(ctx),
   } as UntypedServiceImplementation);
 
   const [host, wantedPort] = splitHostPort(config.listen);

@@ -125,17 +125,12 @@ describe("EventStream errors", () => {
     await expectCode(take(t.client.eventStream(opts), 1), Code.INVALID_ARGUMENT, message);
   });
 
-  it("consumer_group is refused until consumer groups exist, and capabilities say so", async () => {
-    const raw = await rawKumihoClient(t.app.address);
-    const { error } = await drainCall(raw.EventStream({ consumerGroup: "workers" }));
-    raw.close();
-    expect(error?.code).toBe(Code.UNIMPLEMENTED);
-    expect(error?.details).toMatch(/consumer groups are not available/);
+  it("capabilities report the enterprise tier exactly as enforced", async () => {
     const caps = await t.client.getEventCapabilities();
     expect(caps).toEqual({
       supportsReplay: true,
       supportsCursor: true,
-      supportsConsumerGroups: false,
+      supportsConsumerGroups: true,
       maxRetentionHours: 720,
       maxBufferSize: -1,
       tier: "enterprise",

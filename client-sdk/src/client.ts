@@ -9,14 +9,18 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { fromJSON } from "@grpc/proto-loader";
+import { type ConsumeOptions, GroupConsumer } from "./consumer.js";
 import { fromGrpcError } from "./errors.js";
 import type { NewEvent } from "./event.js";
 import { descriptor } from "./generated/descriptor.js";
+import type { ProtoGrpcType as GroupsProto } from "./generated/groups.js";
 import type { Event__Output } from "./generated/kumiho/Event.js";
 import type { EventCapabilities__Output } from "./generated/kumiho/EventCapabilities.js";
 import type { EventStreamRequest } from "./generated/kumiho/EventStreamRequest.js";
+import type { ConsumerGroupsClient } from "./generated/streamgate/v1/ConsumerGroups.js";
 import type { EventBatch__Output } from "./generated/streamgate/v1/EventBatch.js";
-import type { ProtoGrpcType } from "./generated/streamgate.js";
+import type { ProtoGrpcType as StreamgateProto } from "./generated/streamgate.js";
+import { type GroupAdmin, groupAdmin } from "./groupAdmin.js";
 import { EventSubscription } from "./subscription.js";
 
 /** Options of {@link createClient}. */
@@ -74,12 +78,19 @@ export interface StreamgateClient {
   eventStream(options?: EventStreamOptions): EventSubscription;
   /** The caller's tier and what it allows. */
   getEventCapabilities(): Promise<EventCapabilities>;
+  /** Joins a consumer group (enterprise tier): each matching event goes to one member; ack each delivery. */
+  consume(options: ConsumeOptions): GroupConsumer;
+  /** Consumer-group introspection and dead-letter management. */
+  groups: GroupAdmin;
   /** Closes the channel; open subscriptions end. */
   close(): void;
 }
 
 const packageDefinition = fromJSON(descriptor, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
-const proto = loadPackageDefinition(packageDefinition) as unknown as ProtoGrpcType;
+// Each generated ProtoGrpcType covers one .proto file; the package holds both.
+const proto = loadPackageDefinition(packageDefinition) as unknown as StreamgateProto & {
+  streamgate: { v1: GroupsProto["streamgate"]["v1"] };
+};
 
 type Callback<T> = (err: ServiceError | null, value?: T) => void;
 type UnaryMethod<Req, Res> = (req: Req, metadata: Metadata, cb: Callback<Res>) => unknown;
@@ -112,6 +123,10 @@ export function createClient(options: ClientOptions): StreamgateClient {
   const channelOptions = { "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, ...options.channelOptions };
   const sg = new proto.streamgate.v1.Streamgate(options.address, creds, channelOptions);
   const kumiho = new proto.kumiho.KumihoService(options.address, creds, { ...channelOptions, channelOverride: sg.getChannel() });
+  const groups = new proto.streamgate.v1.ConsumerGroups(options.address, creds, {
+    ...channelOptions,
+    channelOverride: sg.getChannel(),
+  }) as ConsumerGroupsClient;
   const metadata = () => {
     const md = new Metadata();
     if (options.token) md.set("authorization", `Bearer ${options.token}`);
@@ -154,9 +169,14 @@ export function createClient(options: ClientOptions): StreamgateClient {
         tier: c.tier,
       };
     },
+    consume(opts) {
+      return new GroupConsumer(() => groups.Consume(metadata()), opts);
+    },
+    groups: groupAdmin(groups, metadata),
     close() {
       sg.close();
       kumiho.close();
+      groups.close();
     },
   };
 }

@@ -140,6 +140,48 @@ export const options = {
     max: 600_000,
     description: "On SIGTERM/SIGINT: how long in-flight calls get before the server forces exit.",
   },
+  groupMaxDeliveries: {
+    env: "STREAMGATE_GROUP_MAX_DELIVERIES",
+    type: "int",
+    default: 5,
+    min: 1,
+    max: 1000,
+    description:
+      "Consumer groups: deliveries of one event before it moves to the group's dead-letter stream (a group may set its own at creation).",
+  },
+  groupAckTimeoutMs: {
+    env: "STREAMGATE_GROUP_ACK_TIMEOUT_MS",
+    type: "int",
+    default: 30_000,
+    min: 100,
+    max: 86_400_000,
+    description:
+      "Consumer groups: how long a delivery may stay unacknowledged before another member may take it (a group may set its own).",
+  },
+  groupClaimIntervalMs: {
+    env: "STREAMGATE_GROUP_CLAIM_INTERVAL_MS",
+    type: "int",
+    default: 1000,
+    min: 10,
+    max: 600_000,
+    description: "Consumer groups: how often each member looks for deliveries to take over or dead-letter.",
+  },
+  groupMaxInFlight: {
+    env: "STREAMGATE_GROUP_MAX_IN_FLIGHT",
+    type: "int",
+    default: 100,
+    min: 1,
+    max: 100_000,
+    description: "Consumer groups: default and upper bound of unacknowledged deliveries one member holds.",
+  },
+  groupDlqMaxLen: {
+    env: "STREAMGATE_GROUP_DLQ_MAX_LEN",
+    type: "int",
+    default: 10_000,
+    min: 10,
+    max: 10_000_000,
+    description: "Consumer groups: dead letters kept per group (oldest trimmed first, approximately).",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof options;

@@ -107,3 +107,42 @@ export function encodeEventBatch(events: readonly Buffer[]): Buffer {
   }
   return buf;
 }
+
+/** One consumer-group delivery, with its already-encoded kumiho.Event. */
+export interface EncodedDelivery {
+  deliveryId: string;
+  event: Buffer;
+  deliveryCount: number;
+}
+
+/**
+ * Encodes streamgate.v1.ConsumeResponse{deliveries: DeliveryBatch{deliveries: [...]}}
+ * around pre-encoded events (Delivery: 1 delivery_id, 2 event, 3 delivery_count).
+ */
+export function encodeDeliveryResponse(items: readonly EncodedDelivery[]): Buffer {
+  const sizes = items.map((d) => {
+    const idLen = Buffer.byteLength(d.deliveryId);
+    return idLen === 0 ? 0 : fieldSize(idLen);
+  });
+  let batch = 0;
+  const inner = items.map((d, i) => {
+    const size = (sizes[i] as number) + fieldSize(d.event.length) + 1 + varintSize(d.deliveryCount);
+    batch += fieldSize(size);
+    return size;
+  });
+  const buf = Buffer.allocUnsafe(fieldSize(batch));
+  let pos = 0;
+  buf[pos++] = 0x12; // ConsumeResponse.deliveries
+  pos = writeVarint(buf, pos, batch);
+  items.forEach((d, i) => {
+    buf[pos++] = 0x0a; // DeliveryBatch.deliveries
+    pos = writeVarint(buf, pos, inner[i] as number);
+    if (sizes[i]) pos = writeString(buf, pos, 0x0a, d.deliveryId, Buffer.byteLength(d.deliveryId));
+    buf[pos++] = 0x12;
+    pos = writeVarint(buf, pos, d.event.length);
+    pos += d.event.copy(buf, pos);
+    buf[pos++] = 0x18;
+    pos = writeVarint(buf, pos, d.deliveryCount);
+  });
+  return buf;
+}

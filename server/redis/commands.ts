@@ -14,11 +14,42 @@ function script(name: string): string {
 
 export interface StreamgateCommands {
   sgTrim(events: string, trimmed: string, maxlen: number, minid: string, slack: number): Promise<number>;
+  sgGroupJoin(
+    events: string,
+    retry: string,
+    settings: string,
+    groups: string,
+    group: string,
+    routingKeyFilter: string,
+    krefFilter: string,
+    startId: string,
+    maxDeliveries: number,
+    ackTimeoutMs: number,
+    now: string,
+  ): Promise<[number, string, string, string, string]>;
+  sgGroupClaim(
+    stream: string,
+    dlq: string,
+    errors: string,
+    group: string,
+    member: string,
+    minIdleMs: number,
+    count: number,
+    maxDeliveries: number,
+    owner: string,
+    now: string,
+    label: string,
+    dlqMaxLen: number,
+  ): Promise<[[string, string[], number][], number, number]>;
+  sgDlqReplay(dlq: string, retry: string, ...ids: string[]): Promise<number>;
 }
 
 export type SgRedis = Redis & StreamgateCommands;
 
 export function withCommands(redis: Redis): SgRedis {
   redis.defineCommand("sgTrim", { numberOfKeys: 2, lua: script("trim") });
+  redis.defineCommand("sgGroupJoin", { numberOfKeys: 4, lua: script("groupJoin") });
+  redis.defineCommand("sgGroupClaim", { numberOfKeys: 3, lua: script("groupClaim") });
+  redis.defineCommand("sgDlqReplay", { numberOfKeys: 2, lua: script("dlqReplay") });
   return redis as SgRedis;
 }

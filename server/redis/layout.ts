@@ -29,3 +29,28 @@ export function tenantKeys(prefix: string, tenant: string): TenantKeys {
   const base = `${prefix}:{${tenant}}`;
   return { events: `${base}:events`, trimmed: `${base}:trimmed` };
 }
+
+// Consumer groups (one Redis consumer group per tenant and group name, on the events stream):
+// <prefix>:{<tenant>}:groups              set of the tenant's group names
+// <prefix>:{<tenant>}:group:<name>        hash: routing_key_filter, kref_filter, max_deliveries, ack_timeout_ms, created_at
+// <prefix>:{<tenant>}:group:<name>:retry  stream of dead letters replayed into the group (same Redis group name)
+// <prefix>:{<tenant>}:group:<name>:dlq    dead-letter stream: original_msg_id, original_stream, original_group,
+//                                         reason, error, failed_at, delivery_count, then the event's own fields
+// <prefix>:{<tenant>}:group:<name>:errors hash: pending entry ID -> last error text from a nack
+export interface GroupKeys {
+  events: string;
+  groups: string;
+  settings: string;
+  retry: string;
+  dlq: string;
+  errors: string;
+}
+
+export function groupKeys(prefix: string, tenant: string, group: string): GroupKeys {
+  const base = `${prefix}:{${tenant}}`;
+  const g = `${base}:group:${group}`;
+  return { events: `${base}:events`, groups: `${base}:groups`, settings: g, retry: `${g}:retry`, dlq: `${g}:dlq`, errors: `${g}:errors` };
+}
+
+/** Field a replayed dead letter carries in the retry stream: the event's original ID. */
+export const REPLAYED_FROM = "replayed_from";

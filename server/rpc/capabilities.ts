@@ -3,7 +3,7 @@ import type { EventCapabilities } from "../../client-sdk/src/generated/kumiho/Ev
 import type { RpcContext } from "./context.js";
 import { toServiceError } from "./toServiceError.js";
 
-/** The caller's tier exactly as enforced (never a feature this server lacks). */
+/** The caller's tier exactly as enforced. */
 export function capabilitiesHandler(ctx: RpcContext) {
   return (call: ServerUnaryCall<unknown, EventCapabilities>, callback: sendUnaryData<EventCapabilities>): void => {
     try {
@@ -11,7 +11,7 @@ export function capabilitiesHandler(ctx: RpcContext) {
       callback(null, {
         supportsReplay: tier.supportsReplay,
         supportsCursor: tier.supportsCursor,
-        supportsConsumerGroups: tier.supportsConsumerGroups && ctx.features.consumerGroups,
+        supportsConsumerGroups: tier.supportsConsumerGroups,
         maxRetentionHours: String(tier.maxRetentionHours),
         maxBufferSize: String(tier.maxBufferSize),
         tier: tier.name,

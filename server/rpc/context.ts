@@ -11,6 +11,4 @@ export interface RpcContext {
   hub: Hub;
   log: Logger;
   resolveCaller: ResolveCaller;
-  /** Server features that exist in this build; capabilities never claim more. */
-  features: { consumerGroups: boolean };
 }

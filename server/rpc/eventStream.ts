@@ -6,6 +6,7 @@ import { compileEventFilter } from "../filters/eventFilter.js";
 import { tenantKeys } from "../redis/layout.js";
 import { checkCursor } from "./checkCursor.js";
 import type { RpcContext } from "./context.js";
+import { startMember } from "./groupMembership.js";
 import { startPosition } from "./startPosition.js";
 import { toServiceError } from "./toServiceError.js";
 
@@ -38,17 +39,30 @@ async function serve(
   const req = call.request;
   const filter = compileEventFilter(req.routingKeyFilter, req.krefFilter, ctx.config.maxFilterLength);
   if (typeof filter === "string") throw new StreamgateError(status.INVALID_ARGUMENT, filter);
-  if (req.consumerGroup) {
-    if (!caller.tier.supportsConsumerGroups) {
-      throw new StreamgateError(
-        status.PERMISSION_DENIED,
-        `consumer_group needs consumer groups, which the ${caller.tier.name} tier does not include`,
-      );
-    }
-    if (!ctx.features.consumerGroups)
-      throw new StreamgateError(status.UNIMPLEMENTED, "consumer groups are not available on this server yet");
-  }
   const start = startPosition(req, caller.tier);
+  if (req.consumerGroup) {
+    // Kumiho's clients cannot acknowledge: a delivery counts once handed to the transport.
+    const sink = makeSink(call, caller.tier.supportsCursor);
+    const { member } = await startMember(ctx, caller, {
+      group: req.consumerGroup,
+      member: "",
+      routingKeyFilter: req.routingKeyFilter,
+      krefFilter: req.krefFilter,
+      start,
+      maxInFlight: 0,
+      maxDeliveries: 0,
+      ackTimeoutMs: 0,
+      autoAck: true,
+      deliver: (deliveries) => sink.write(deliveries.map((d) => d.event)),
+      drained: sink.drained,
+      signal,
+    });
+    if (signal.aborted) return;
+    call.sendMetadata(new Metadata());
+    await member.run();
+    if (!signal.aborted) call.end();
+    return;
+  }
   const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
   if (start.kind === "after") await checkCursor(ctx.redis, keys, start.id);
   const includeCursor = caller.tier.supportsCursor;

@@ -243,6 +243,377 @@ export const descriptor = {
                   "id": 1
                 }
               }
+            },
+            "ConsumerGroups": {
+              "methods": {
+                "Consume": {
+                  "requestType": "ConsumeRequest",
+                  "requestStream": true,
+                  "responseType": "ConsumeResponse",
+                  "responseStream": true
+                },
+                "ListGroups": {
+                  "requestType": "ListGroupsRequest",
+                  "responseType": "ListGroupsResponse"
+                },
+                "DescribeGroup": {
+                  "requestType": "DescribeGroupRequest",
+                  "responseType": "GroupInfo"
+                },
+                "ListDeadLetters": {
+                  "requestType": "ListDeadLettersRequest",
+                  "responseType": "ListDeadLettersResponse"
+                },
+                "ReplayDeadLetters": {
+                  "requestType": "ReplayDeadLettersRequest",
+                  "responseType": "ReplayDeadLettersResponse"
+                },
+                "PurgeDeadLetters": {
+                  "requestType": "PurgeDeadLettersRequest",
+                  "responseType": "PurgeDeadLettersResponse"
+                }
+              }
+            },
+            "ConsumeRequest": {
+              "oneofs": {
+                "kind": {
+                  "oneof": [
+                    "join",
+                    "ack",
+                    "nack"
+                  ]
+                }
+              },
+              "fields": {
+                "join": {
+                  "type": "JoinGroup",
+                  "id": 1
+                },
+                "ack": {
+                  "type": "Ack",
+                  "id": 2
+                },
+                "nack": {
+                  "type": "Nack",
+                  "id": 3
+                }
+              }
+            },
+            "JoinGroup": {
+              "oneofs": {
+                "startPosition": {
+                  "oneof": [
+                    "fromLatest",
+                    "fromTimestamp",
+                    "fromBeginning"
+                  ]
+                }
+              },
+              "fields": {
+                "group": {
+                  "type": "string",
+                  "id": 1
+                },
+                "member": {
+                  "type": "string",
+                  "id": 2
+                },
+                "routingKeyFilter": {
+                  "type": "string",
+                  "id": 3
+                },
+                "krefFilter": {
+                  "type": "string",
+                  "id": 4
+                },
+                "fromLatest": {
+                  "type": "bool",
+                  "id": 5
+                },
+                "fromTimestamp": {
+                  "type": "string",
+                  "id": 6
+                },
+                "fromBeginning": {
+                  "type": "bool",
+                  "id": 7
+                },
+                "maxInFlight": {
+                  "type": "uint32",
+                  "id": 8
+                },
+                "maxDeliveries": {
+                  "type": "uint32",
+                  "id": 9
+                },
+                "ackTimeoutMs": {
+                  "type": "uint32",
+                  "id": 10
+                }
+              }
+            },
+            "Ack": {
+              "fields": {
+                "deliveryIds": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "Nack": {
+              "fields": {
+                "deliveryIds": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 1
+                },
+                "error": {
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "ConsumeResponse": {
+              "oneofs": {
+                "kind": {
+                  "oneof": [
+                    "joined",
+                    "deliveries"
+                  ]
+                }
+              },
+              "fields": {
+                "joined": {
+                  "type": "Joined",
+                  "id": 1
+                },
+                "deliveries": {
+                  "type": "DeliveryBatch",
+                  "id": 2
+                }
+              }
+            },
+            "Joined": {
+              "fields": {
+                "member": {
+                  "type": "string",
+                  "id": 1
+                },
+                "created": {
+                  "type": "bool",
+                  "id": 2
+                },
+                "maxDeliveries": {
+                  "type": "uint32",
+                  "id": 3
+                },
+                "ackTimeoutMs": {
+                  "type": "uint32",
+                  "id": 4
+                }
+              }
+            },
+            "DeliveryBatch": {
+              "fields": {
+                "deliveries": {
+                  "rule": "repeated",
+                  "type": "Delivery",
+                  "id": 1
+                }
+              }
+            },
+            "Delivery": {
+              "fields": {
+                "deliveryId": {
+                  "type": "string",
+                  "id": 1
+                },
+                "event": {
+                  "type": "kumiho.Event",
+                  "id": 2
+                },
+                "deliveryCount": {
+                  "type": "uint32",
+                  "id": 3
+                }
+              }
+            },
+            "ListGroupsRequest": {
+              "fields": {}
+            },
+            "ListGroupsResponse": {
+              "fields": {
+                "groups": {
+                  "rule": "repeated",
+                  "type": "GroupInfo",
+                  "id": 1
+                }
+              }
+            },
+            "DescribeGroupRequest": {
+              "fields": {
+                "group": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "GroupMember": {
+              "fields": {
+                "name": {
+                  "type": "string",
+                  "id": 1
+                },
+                "pending": {
+                  "type": "int64",
+                  "id": 2
+                },
+                "idleMs": {
+                  "type": "int64",
+                  "id": 3
+                }
+              }
+            },
+            "GroupInfo": {
+              "fields": {
+                "group": {
+                  "type": "string",
+                  "id": 1
+                },
+                "routingKeyFilter": {
+                  "type": "string",
+                  "id": 2
+                },
+                "krefFilter": {
+                  "type": "string",
+                  "id": 3
+                },
+                "maxDeliveries": {
+                  "type": "uint32",
+                  "id": 4
+                },
+                "ackTimeoutMs": {
+                  "type": "uint32",
+                  "id": 5
+                },
+                "members": {
+                  "rule": "repeated",
+                  "type": "GroupMember",
+                  "id": 6
+                },
+                "pending": {
+                  "type": "int64",
+                  "id": 7
+                },
+                "lag": {
+                  "type": "int64",
+                  "id": 8
+                },
+                "deadLetters": {
+                  "type": "int64",
+                  "id": 9
+                }
+              }
+            },
+            "ListDeadLettersRequest": {
+              "fields": {
+                "group": {
+                  "type": "string",
+                  "id": 1
+                },
+                "after": {
+                  "type": "string",
+                  "id": 2
+                },
+                "limit": {
+                  "type": "uint32",
+                  "id": 3
+                }
+              }
+            },
+            "DeadLetter": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                },
+                "event": {
+                  "type": "kumiho.Event",
+                  "id": 2
+                },
+                "reason": {
+                  "type": "string",
+                  "id": 3
+                },
+                "error": {
+                  "type": "string",
+                  "id": 4
+                },
+                "failedAt": {
+                  "type": "string",
+                  "id": 5
+                },
+                "deliveryCount": {
+                  "type": "uint32",
+                  "id": 6
+                },
+                "originalCursor": {
+                  "type": "string",
+                  "id": 7
+                }
+              }
+            },
+            "ListDeadLettersResponse": {
+              "fields": {
+                "deadLetters": {
+                  "rule": "repeated",
+                  "type": "DeadLetter",
+                  "id": 1
+                }
+              }
+            },
+            "ReplayDeadLettersRequest": {
+              "fields": {
+                "group": {
+                  "type": "string",
+                  "id": 1
+                },
+                "ids": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "ReplayDeadLettersResponse": {
+              "fields": {
+                "replayed": {
+                  "type": "uint32",
+                  "id": 1
+                }
+              }
+            },
+            "PurgeDeadLettersRequest": {
+              "fields": {
+                "group": {
+                  "type": "string",
+                  "id": 1
+                },
+                "ids": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 2
+                }
+              }
+            },
+            "PurgeDeadLettersResponse": {
+              "fields": {
+                "purged": {
+                  "type": "uint32",
+                  "id": 1
+                }
+              }
             }
           }
         }

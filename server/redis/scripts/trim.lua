@@ -20,7 +20,13 @@ if maxlen >= 0 and len > maxlen + slack then
   local excess = len - maxlen
   local range = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess + 1)
   local cut = range[excess + 1]
-  if cut then
+  if not cut then
+    -- Nothing may stay (max entries 0): remove everything, remembering the last ID.
+    local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+    local removed = redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)
+    redis.call('SET', KEYS[2], last[1][1])
+    return removed
+  else
     local cutid = cut[1]
     local function ms(id) return tonumber(string.match(id, '^(%d+)')) end
     local function sq(id) return tonumber(string.match(id, '-(%d+)$')) end

@@ -1,0 +1,157 @@
+import type { ClientDuplexStream } from "@grpc/grpc-js";
+import { abortReason, fromGrpcError, type StreamgateClientError } from "./errors.js";
+import { type Event, fromWire } from "./event.js";
+import type { ConsumeRequest } from "./generated/streamgate/v1/ConsumeRequest.js";
+import type { ConsumeResponse__Output } from "./generated/streamgate/v1/ConsumeResponse.js";
+
+/** What {@link StreamgateClient.consume} takes. */
+export interface ConsumeOptions {
+  /** Group name (1-64 of [A-Za-z0-9_.-]). Created on first use with the filters and start position given here. */
+  group: string;
+  /** Stable member name: after a reconnect under the same name, this member first gets back its own unacknowledged events. */
+  member?: string;
+  /** The group's routing-key filter; members must all use the same. */
+  routingKeyFilter?: string;
+  /** The group's kref filter; members must all use the same. */
+  krefFilter?: string;
+  /** For a new group: start with everything retained (default: only new events). */
+  fromBeginning?: boolean;
+  /** For a new group: start at this time. */
+  fromTimestamp?: string | Date;
+  /** Most unacknowledged deliveries this member holds (server default 100). */
+  maxInFlight?: number;
+  /** For a new group: deliveries before an event is dead-lettered (server default 5). */
+  maxDeliveries?: number;
+  /** For a new group: how long a delivery may stay unacknowledged before another member takes it (server default 30 s). */
+  ackTimeoutMs?: number;
+  /** Aborting ends the loop with the signal's reason; unacknowledged deliveries go to other members after the ack timeout. */
+  signal?: AbortSignal;
+}
+
+/** The group as the server reported it on joining. */
+export interface Joined {
+  member: string;
+  created: boolean;
+  maxDeliveries: number;
+  ackTimeoutMs: number;
+}
+
+/** One delivery: process `event`, then `ack()` it, or `nack(error)` to have it redelivered. */
+export interface GroupDelivery {
+  event: Event;
+  /** Opaque id used by ack and nack. */
+  deliveryId: string;
+  /** 1 on first delivery; higher on redeliveries. */
+  deliveryCount: number;
+  /** Marks the event processed; it will not be delivered again. */
+  ack(): void;
+  /** Marks processing failed: the event is redelivered (to any member) and `error` is kept for the dead-letter entry. */
+  nack(error?: string): void;
+}
+
+/**
+ * A consumer-group member: an AsyncIterable of deliveries with explicit acks
+ * (at-least-once). `break`, `close()` or an abort leaves the group; what this
+ * member left unacknowledged goes to another member after the ack timeout.
+ */
+export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposable {
+  /** Resolves once the server has created or joined the group. */
+  readonly joined: Promise<Joined>;
+  private readonly call: ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>;
+  private iterated = false;
+  private closedByUser = false;
+
+  constructor(open: () => ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>, options: ConsumeOptions) {
+    this.call = open();
+    const { signal } = options;
+    let resolveJoined!: (j: Joined) => void;
+    let rejectJoined!: (e: unknown) => void;
+    this.joined = new Promise((res, rej) => {
+      resolveJoined = res;
+      rejectJoined = rej;
+    });
+    this.joined.catch(() => {});
+    this.call.once("error", (err) => rejectJoined(signal?.aborted ? abortReason(signal) : fromGrpcError(err)));
+    this.call.on("data", (m: ConsumeResponse__Output) => {
+      if (m.joined) resolveJoined({ ...m.joined });
+    });
+    this.call.write({
+      join: {
+        group: options.group,
+        member: options.member ?? "",
+        routingKeyFilter: options.routingKeyFilter ?? "",
+        krefFilter: options.krefFilter ?? "",
+        ...(options.fromBeginning ? { fromBeginning: true } : {}),
+        ...(options.fromTimestamp !== undefined
+          ? { fromTimestamp: options.fromTimestamp instanceof Date ? options.fromTimestamp.toISOString() : options.fromTimestamp }
+          : {}),
+        maxInFlight: options.maxInFlight ?? 0,
+        maxDeliveries: options.maxDeliveries ?? 0,
+        ackTimeoutMs: options.ackTimeoutMs ?? 0,
+      },
+    });
+    if (signal) {
+      if (signal.aborted) this.call.cancel();
+      else signal.addEventListener("abort", () => this.call.cancel(), { once: true });
+    }
+    this.signal = signal;
+  }
+
+  private readonly signal: AbortSignal | undefined;
+
+  /** Acknowledges deliveries by id. */
+  ack(deliveryIds: readonly string[]): void {
+    if (deliveryIds.length) this.call.write({ ack: { deliveryIds: [...deliveryIds] } });
+  }
+
+  /** Reports failed processing; the deliveries are redelivered and `error` is kept for the dead-letter entry. */
+  nack(deliveryIds: readonly string[], error = ""): void {
+    if (deliveryIds.length) this.call.write({ nack: { deliveryIds: [...deliveryIds], error } });
+  }
+
+  /** Sends pending acks, then leaves the group. */
+  close(): void {
+    if (this.closedByUser) return;
+    this.closedByUser = true;
+    this.call.end();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<GroupDelivery, void, undefined> {
+    if (this.iterated) throw new Error("this consumer is already being iterated");
+    this.iterated = true;
+    try {
+      for await (const m of this.call as AsyncIterable<ConsumeResponse__Output>) {
+        for (const d of m.deliveries?.deliveries ?? []) {
+          const deliveryId = d.deliveryId;
+          yield {
+            event: fromWire(
+              d.event ?? { routingKey: "", kref: null, timestamp: "", author: "", tenantId: "", details: {}, username: "", cursor: "" },
+            ),
+            deliveryId,
+            deliveryCount: d.deliveryCount,
+            ack: () => this.ack([deliveryId]),
+            nack: (error?: string) => this.nack([deliveryId], error),
+          };
+        }
+      }
+    } catch (err) {
+      if (this.signal?.aborted) throw abortReason(this.signal);
+      if ((err as StreamgateClientError)?.code === 1 && this.closedByUser) return;
+      throw fromGrpcError(err);
+    } finally {
+      if (!this.closedByUser) {
+        // Half-close rather than cancel, so acks already written still reach the server.
+        this.closedByUser = true;
+        this.call.end();
+        const force = setTimeout(() => this.call.cancel(), 5000);
+        force.unref();
+        this.call.once("status", () => clearTimeout(force));
+      }
+    }
+    if (this.signal?.aborted) throw abortReason(this.signal);
+  }
+}

@@ -1,0 +1,291 @@
+// One live member of a consumer group. Redis does the load balancing
+// (XREADGROUP per member, on its own blocking connection); this loop adds what
+// Redis leaves to the client: take back your own pending entries first after a
+// reconnect, claim entries other members left unacknowledged past the ack
+// timeout, dead-letter entries that ran out of deliveries, acknowledge (and
+// count) pending entries whose stream entry was trimmed, and never hold more
+// than max-in-flight unacknowledged deliveries.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Redis } from "ioredis";
+import { fromStreamFields } from "../events/storedEvent.js";
+import { FeedEvent } from "../fanout/feedEvent.js";
+import type { EventFilter } from "../filters/eventFilter.js";
+import { counters } from "../observability/counters.js";
+import type { Logger } from "../observability/logger.js";
+import type { SgRedis } from "../redis/commands.js";
+import { type GroupKeys, REPLAYED_FROM } from "../redis/layout.js";
+import type { GroupSettings } from "./joinGroup.js";
+
+/** A delivery as handed to the transport. */
+export interface Delivery {
+  /** "<id>" for the events stream, "r/<id>" for the group's retry stream. */
+  deliveryId: string;
+  event: FeedEvent;
+  deliveryCount: number;
+}
+
+export interface MemberOptions {
+  redis: SgRedis;
+  keys: GroupKeys;
+  group: string;
+  member: string;
+  tenantId: string;
+  filter: EventFilter;
+  settings: GroupSettings;
+  maxInFlight: number;
+  readBatch: number;
+  claimIntervalMs: number;
+  dlqMaxLen: number;
+  /** Kumiho clients cannot ack: a delivery counts as done once handed to the transport. */
+  autoAck: boolean;
+  /** Writes deliveries to the client; false when the transport asks to wait for drain. */
+  deliver(deliveries: Delivery[]): boolean;
+  drained(signal: AbortSignal): Promise<void>;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+const RETRY_PREFIX = "r/";
+
+export class GroupMember {
+  /** Deliveries awaiting ack, with when they were sent. */
+  private readonly inFlight = new Map<string, number>();
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly o: MemberOptions) {}
+
+  get pendingCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Runs until the signal aborts; rejects on Redis or transport failure. */
+  async run(): Promise<void> {
+    const { o } = this;
+    const reader: Redis = o.redis.duplicate({ connectionName: "streamgate-group-member" });
+    reader.on("error", () => {});
+    const stop = () => {
+      this.wake?.();
+      reader.disconnect(); // interrupts the blocking XREADGROUP
+    };
+    o.signal.addEventListener("abort", stop, { once: true });
+    try {
+      await this.takeBackOwnPending();
+      let nextClaim = 0;
+      while (!o.signal.aborted) {
+        if (Date.now() >= nextClaim) {
+          await this.claimIdle();
+          nextClaim = Date.now() + o.claimIntervalMs;
+        }
+        const room = this.room();
+        if (room <= 0) {
+          await this.waitForRoom(nextClaim - Date.now());
+          continue;
+        }
+        const reply = await this.read(reader, Math.min(room, o.readBatch), Math.max(1, nextClaim - Date.now()));
+        if (o.signal.aborted) return;
+        for (const [stream, entries] of reply) await this.handle(stream, entries);
+      }
+    } catch (err) {
+      if (!o.signal.aborted) throw err;
+    } finally {
+      o.signal.removeEventListener("abort", stop);
+      reader.disconnect();
+      await this.leave();
+    }
+  }
+
+  /** Acknowledges deliveries this member holds; ids it does not hold (e.g. already reclaimed) are ignored. */
+  async ack(deliveryIds: readonly string[]): Promise<void> {
+    const { events, retry } = this.split(deliveryIds);
+    if (events.length + retry.length === 0) return;
+    const { o } = this;
+    const multi = o.redis.multi();
+    if (events.length) multi.xack(o.keys.events, o.group, ...events);
+    if (retry.length) multi.xack(o.keys.retry, o.group, ...retry);
+    multi.hdel(o.keys.errors, ...events, ...retry);
+    await multi.exec();
+    this.wake?.();
+  }
+
+  /** Failed processing: keep the error text and make the entries claimable at once (by any member). */
+  async nack(deliveryIds: readonly string[], error: string): Promise<void> {
+    const { events, retry } = this.split(deliveryIds);
+    if (events.length + retry.length === 0) return;
+    const { o } = this;
+    const multi = o.redis.multi();
+    const idle = o.settings.ackTimeoutMs;
+    if (events.length) multi.xclaim(o.keys.events, o.group, o.member, 0, ...events, "IDLE", idle, "JUSTID");
+    if (retry.length) multi.xclaim(o.keys.retry, o.group, o.member, 0, ...retry, "IDLE", idle, "JUSTID");
+    if (error) for (const id of [...events, ...retry]) multi.hset(o.keys.errors, id, error.slice(0, 4096));
+    await multi.exec();
+    this.wake?.();
+  }
+
+  private split(deliveryIds: readonly string[]): { events: string[]; retry: string[] } {
+    const events: string[] = [];
+    const retry: string[] = [];
+    for (const d of deliveryIds) {
+      if (!this.inFlight.delete(d)) continue;
+      if (d.startsWith(RETRY_PREFIX)) retry.push(d.slice(RETRY_PREFIX.length));
+      else events.push(d);
+    }
+    return { events, retry };
+  }
+
+  private room(): number {
+    if (this.o.autoAck) return this.o.readBatch;
+    // Deliveries older than the ack timeout may already belong to another member: stop counting them.
+    const cutoff = Date.now() - this.o.settings.ackTimeoutMs;
+    for (const [id, at] of this.inFlight) if (at < cutoff) this.inFlight.delete(id);
+    return this.o.maxInFlight - this.inFlight.size;
+  }
+
+  private async waitForRoom(ms: number): Promise<void> {
+    await new Promise<void>((res) => {
+      const t = setTimeout(res, Math.max(10, ms));
+      this.wake = () => {
+        clearTimeout(t);
+        res();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  private async read(reader: Redis, count: number, blockMs: number): Promise<[string, [string, string[]][]][]> {
+    const { o } = this;
+    try {
+      const reply = (await reader.xreadgroup(
+        "GROUP",
+        o.group,
+        o.member,
+        "COUNT",
+        count,
+        "BLOCK",
+        blockMs,
+        "STREAMS",
+        o.keys.events,
+        o.keys.retry,
+        ">",
+        ">",
+      )) as [string, [string, string[]][]][] | null;
+      return reply ?? [];
+    } catch (err) {
+      if (o.signal.aborted) return [];
+      if (err instanceof Error && /NOGROUP/.test(err.message)) throw err;
+      o.log.warn({ err: (err as Error).message }, "group read failed; retrying");
+      await sleep(200);
+      return [];
+    }
+  }
+
+  /** A reconnecting member first takes back what it was given and never acknowledged. */
+  private async takeBackOwnPending(): Promise<void> {
+    if (this.o.autoAck) return;
+    for (const stream of [this.o.keys.events, this.o.keys.retry]) {
+      for (;;) {
+        const room = this.room();
+        if (room <= 0) return;
+        const n = await this.claim(stream, 0, room, this.o.member);
+        if (n < room) break;
+      }
+    }
+  }
+
+  private async claimIdle(): Promise<void> {
+    for (const stream of [this.o.keys.events, this.o.keys.retry]) {
+      const room = this.room();
+      if (room <= 0) return;
+      await this.claim(stream, this.o.settings.ackTimeoutMs, room, "");
+    }
+  }
+
+  /** Runs groupClaim.lua on one stream; returns how many pending entries it looked at. */
+  private async claim(stream: string, minIdleMs: number, count: number, owner: string): Promise<number> {
+    const { o } = this;
+    const isRetry = stream === o.keys.retry;
+    const [claimed, dead, trimmed] = await o.redis.sgGroupClaim(
+      stream,
+      o.keys.dlq,
+      o.keys.errors,
+      o.group,
+      o.member,
+      minIdleMs,
+      count,
+      o.settings.maxDeliveries,
+      owner,
+      new Date().toISOString(),
+      isRetry ? "retry" : "events",
+      o.dlqMaxLen,
+    );
+    if (dead) {
+      counters.deadLettered += dead;
+      o.log.warn({ group: o.group, count: dead }, "moved events to the dead-letter stream after max deliveries");
+    }
+    if (trimmed) {
+      counters.trimmedPending += trimmed;
+      o.log.warn({ group: o.group, count: trimmed }, "acknowledged pending entries whose events were trimmed");
+    }
+    await this.handle(
+      stream,
+      claimed.map(([id, fields]) => [id, fields]),
+      new Map(claimed.map(([id, , n]) => [id, n])),
+    );
+    return claimed.length + dead + trimmed;
+  }
+
+  /** Decodes entries, acknowledges those the group's filter skips, delivers the rest. */
+  private async handle(stream: string, entries: [string, string[] | null][], counts?: Map<string, number>): Promise<void> {
+    if (entries.length === 0) return;
+    const { o } = this;
+    const isRetry = stream === o.keys.retry;
+    const skip: string[] = [];
+    const deliveries: Delivery[] = [];
+    for (const [id, fields] of entries) {
+      const stored = fields ? fromStreamFields(id, fields) : "entry was deleted";
+      if (typeof stored === "string") {
+        counters.undecodableEntries++;
+        o.log.warn({ stream, id, reason: stored }, "acknowledging group entry that is not a valid event");
+        skip.push(id);
+        continue;
+      }
+      if (isRetry) stored.id = replayedFrom(fields as string[]) ?? id;
+      const event = new FeedEvent(stored, o.tenantId);
+      if (!o.filter.matches(event)) {
+        skip.push(id);
+        continue;
+      }
+      deliveries.push({ deliveryId: isRetry ? `${RETRY_PREFIX}${id}` : id, event, deliveryCount: counts?.get(id) ?? 1 });
+    }
+    if (skip.length) await o.redis.xack(stream, o.group, ...skip);
+    if (deliveries.length === 0) return;
+    const now = Date.now();
+    if (!o.autoAck) for (const d of deliveries) this.inFlight.set(d.deliveryId, now);
+    const flowing = o.deliver(deliveries);
+    counters.eventsDelivered += deliveries.length;
+    if (o.autoAck) {
+      for (const d of deliveries) this.inFlight.set(d.deliveryId, now);
+      await this.ack(deliveries.map((d) => d.deliveryId));
+    }
+    if (!flowing) await o.drained(o.signal);
+  }
+
+  /** A member that leaves holding nothing is removed from the group's member list. */
+  private async leave(): Promise<void> {
+    const { o } = this;
+    try {
+      const pending = (await o.redis.xpending(o.keys.events, o.group, "-", "+", 1, o.member)) as unknown[];
+      const retryPending = (await o.redis.xpending(o.keys.retry, o.group, "-", "+", 1, o.member)) as unknown[];
+      if (pending.length === 0 && retryPending.length === 0) {
+        await o.redis.xgroup("DELCONSUMER", o.keys.events, o.group, o.member);
+        await o.redis.xgroup("DELCONSUMER", o.keys.retry, o.group, o.member);
+      }
+    } catch (err) {
+      o.log.debug({ err: (err as Error).message }, "could not tidy up group member");
+    }
+  }
+}
+
+function replayedFrom(fields: string[]): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === REPLAYED_FROM) return fields[i + 1];
+  return undefined;
+}

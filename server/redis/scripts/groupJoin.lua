@@ -1,0 +1,25 @@
+-- Creates a consumer group (Redis groups on the events and retry streams, plus
+-- its settings) or returns the settings of the existing one, atomically, so two
+-- members racing to create the same group agree on its filters.
+--
+-- KEYS[1]  events stream        KEYS[2]  group's retry stream
+-- KEYS[3]  group settings hash  KEYS[4]  tenant's set of group names
+-- ARGV[1]  group name   ARGV[2] routing-key filter   ARGV[3] kref filter
+-- ARGV[4]  start ID for a new group ("$", "0" or "<ms>-<seq>")
+-- ARGV[5]  max deliveries   ARGV[6] ack timeout (ms)   ARGV[7] creation time (ISO-8601)
+-- Returns  {created (0|1), routing-key filter, kref filter, max deliveries, ack timeout}
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  local s = redis.call('HMGET', KEYS[3], 'routing_key_filter', 'kref_filter', 'max_deliveries', 'ack_timeout_ms')
+  return {0, s[1], s[2], s[3], s[4]}
+end
+local function create(stream, start)
+  local ok, err = pcall(redis.call, 'XGROUP', 'CREATE', stream, ARGV[1], start, 'MKSTREAM')
+  -- A group left behind without settings (e.g. settings deleted by hand) is adopted as it is.
+  if not ok and not string.find(tostring(err), 'BUSYGROUP') then error(err) end
+end
+create(KEYS[1], ARGV[4])
+create(KEYS[2], '0')
+redis.call('HSET', KEYS[3], 'routing_key_filter', ARGV[2], 'kref_filter', ARGV[3],
+  'max_deliveries', ARGV[5], 'ack_timeout_ms', ARGV[6], 'created_at', ARGV[7])
+redis.call('SADD', KEYS[4], ARGV[1])
+return {1, ARGV[2], ARGV[3], ARGV[5], ARGV[6]}

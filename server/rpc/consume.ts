@@ -1,0 +1,96 @@
+import { once } from "node:events";
+import { type ServerDuplexStream, status } from "@grpc/grpc-js";
+import type { ConsumeRequest__Output } from "../../client-sdk/src/generated/streamgate/v1/ConsumeRequest.js";
+import type { JoinGroup__Output } from "../../client-sdk/src/generated/streamgate/v1/JoinGroup.js";
+import { StreamgateError } from "../errors.js";
+import { encodeDeliveryResponse } from "../events/encodeEvent.js";
+import type { GroupMember } from "../groups/groupMember.js";
+import type { RpcContext } from "./context.js";
+import { startMember } from "./groupMembership.js";
+import { startPosition } from "./startPosition.js";
+import { toServiceError } from "./toServiceError.js";
+
+type Call = ServerDuplexStream<ConsumeRequest__Output, unknown>;
+
+/**
+ * streamgate.v1.ConsumerGroups/Consume: the first message joins a group, later
+ * ones ack or nack deliveries. Ends when the client half-closes or cancels.
+ */
+export function consumeHandler(ctx: RpcContext) {
+  return (call: Call): void => {
+    const abort = new AbortController();
+    const fail = (err: unknown) => {
+      if (abort.signal.aborted) return;
+      abort.abort();
+      call.emit("error", toServiceError(err, ctx.log));
+    };
+    call.on("cancelled", () => abort.abort());
+    call.on("error", () => abort.abort());
+    let member: GroupMember | undefined;
+    let joining = false;
+    let acks: Promise<void> = Promise.resolve();
+
+    call.on("data", (msg: ConsumeRequest__Output) => {
+      if (!joining) {
+        joining = true;
+        if (msg.kind !== "join" || !msg.join)
+          return fail(new StreamgateError(status.INVALID_ARGUMENT, "the first Consume message must be join"));
+        void join(msg.join).catch(fail);
+        return;
+      }
+      if (msg.kind === "join") return fail(new StreamgateError(status.INVALID_ARGUMENT, "join may only be sent once per Consume stream"));
+      const current = member;
+      if (!current) return fail(new StreamgateError(status.FAILED_PRECONDITION, "ack or nack before the group was joined"));
+      // Acks are applied in order, one after another.
+      if (msg.kind === "ack") acks = acks.then(() => current.ack(msg.ack?.deliveryIds ?? [])).catch(fail);
+      if (msg.kind === "nack") acks = acks.then(() => current.nack(msg.nack?.deliveryIds ?? [], msg.nack?.error ?? "")).catch(fail);
+    });
+    call.on("end", () => {
+      // Client half-closed: apply the last acks, then stop delivering and end.
+      void acks.then(() => {
+        if (abort.signal.aborted) return;
+        abort.abort();
+        call.end();
+      });
+    });
+
+    async function join(req: JoinGroup__Output): Promise<void> {
+      const caller = ctx.resolveCaller(call.metadata);
+      // Same start-position rules (and tier checks) as EventStream; a group has no cursor.
+      const start = startPosition(
+        {
+          routingKeyFilter: "",
+          krefFilter: "",
+          startPosition: req.startPosition,
+          fromLatest: req.fromLatest,
+          fromTimestamp: req.fromTimestamp,
+          fromBeginning: req.fromBeginning,
+        },
+        caller.tier,
+      );
+      const started = await startMember(ctx, caller, {
+        group: req.group,
+        member: req.member,
+        routingKeyFilter: req.routingKeyFilter,
+        krefFilter: req.krefFilter,
+        start,
+        maxInFlight: req.maxInFlight,
+        maxDeliveries: req.maxDeliveries,
+        ackTimeoutMs: req.ackTimeoutMs,
+        autoAck: false,
+        deliver: (deliveries) =>
+          call.write(
+            encodeDeliveryResponse(
+              deliveries.map((d) => ({ deliveryId: d.deliveryId, event: d.event.bytes(true), deliveryCount: d.deliveryCount })),
+            ),
+          ),
+        drained: (signal) => once(call, "drain", { signal }).then(() => undefined),
+        signal: abort.signal,
+      });
+      if (abort.signal.aborted) return;
+      member = started.member;
+      call.write({ joined: { member: started.name, created: started.created, ...started.settings } });
+      await started.member.run();
+    }
+  };
+}

@@ -1,0 +1,88 @@
+import { status } from "@grpc/grpc-js";
+import { StreamgateError } from "../errors.js";
+import type { StartAt } from "../fanout/subscription.js";
+import type { EventFilter } from "../filters/eventFilter.js";
+import { compileEventFilter } from "../filters/eventFilter.js";
+import { type Delivery, GroupMember } from "../groups/groupMember.js";
+import { groupStartId, joinGroup } from "../groups/joinGroup.js";
+import { checkName, generatedMemberName } from "../groups/names.js";
+import type { SgRedis } from "../redis/commands.js";
+import { groupKeys } from "../redis/layout.js";
+import type { Caller } from "../tenancy/caller.js";
+import type { RpcContext } from "./context.js";
+
+export interface JoinRequest {
+  group: string;
+  member: string;
+  routingKeyFilter: string;
+  krefFilter: string;
+  start: StartAt;
+  maxInFlight: number;
+  maxDeliveries: number;
+  ackTimeoutMs: number;
+  autoAck: boolean;
+  deliver(deliveries: Delivery[]): boolean;
+  drained(signal: AbortSignal): Promise<void>;
+  signal: AbortSignal;
+}
+
+/** Checks the caller may use consumer groups at all (the tier's capability). */
+export function requireGroups(caller: Caller): void {
+  if (!caller.tier.supportsConsumerGroups) {
+    throw new StreamgateError(status.PERMISSION_DENIED, `consumer groups are not included in the ${caller.tier.name} tier`);
+  }
+}
+
+/** Validates, creates or joins the group, and returns a member ready to run. */
+export async function startMember(
+  ctx: RpcContext,
+  caller: Caller,
+  req: JoinRequest,
+): Promise<{ member: GroupMember; name: string; created: boolean; settings: { maxDeliveries: number; ackTimeoutMs: number } }> {
+  requireGroups(caller);
+  const problem = checkName("group", req.group) ?? (req.member ? checkName("member", req.member) : null);
+  if (problem) throw new StreamgateError(status.INVALID_ARGUMENT, problem);
+  const filter = compileEventFilter(req.routingKeyFilter, req.krefFilter, ctx.config.maxFilterLength);
+  if (typeof filter === "string") throw new StreamgateError(status.INVALID_ARGUMENT, filter);
+  if (req.start.kind === "after") {
+    throw new StreamgateError(
+      status.INVALID_ARGUMENT,
+      "a consumer group tracks its own position: use from_beginning, from_timestamp or from_latest, not a cursor",
+    );
+  }
+  const { config } = ctx;
+  const redis = ctx.redis as SgRedis;
+  const keys = groupKeys(config.keyPrefix, caller.tenantId, req.group);
+  const { created, settings } = await joinGroup(
+    redis,
+    keys,
+    req.group,
+    {
+      routingKeyFilter: (filter as EventFilter).routingKeyFilter,
+      krefFilter: (filter as EventFilter).krefFilter,
+      maxDeliveries: req.maxDeliveries || config.groupMaxDeliveries,
+      ackTimeoutMs: req.ackTimeoutMs || config.groupAckTimeoutMs,
+    },
+    groupStartId(req.start),
+  );
+  const name = req.member || generatedMemberName(req.autoAck ? "kumiho" : "member");
+  const member = new GroupMember({
+    redis,
+    keys,
+    group: req.group,
+    member: name,
+    tenantId: caller.tenantId,
+    filter,
+    settings,
+    maxInFlight: Math.min(req.maxInFlight || config.groupMaxInFlight, config.groupMaxInFlight),
+    readBatch: config.readBatch,
+    claimIntervalMs: Math.min(config.groupClaimIntervalMs, settings.ackTimeoutMs),
+    dlqMaxLen: config.groupDlqMaxLen,
+    autoAck: req.autoAck,
+    deliver: req.deliver,
+    drained: req.drained,
+    signal: req.signal,
+    log: ctx.log.child({ group: req.group, member: name }),
+  });
+  return { member, name, created, settings };
+}
