@@ -4,6 +4,8 @@ import { Metadata } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, type StreamgateClientError } from "../client-sdk/src/index.js";
 import { counters } from "../server/observability/counters.js";
+import { withCommands } from "../server/redis/commands.js";
+import { tenantKeys } from "../server/redis/layout.js";
 import { drainCall, event, rawKumihoClient, startTestServer, type TestServer, take, waitFor } from "./helpers.js";
 
 describe("subscriptions release everything when the client goes away", () => {
@@ -111,6 +113,51 @@ describe("slow consumers", () => {
     await waitFor(() => got.length >= cursors.length, "all events after resuming", 30_000);
     raw.close();
     expect(got).toEqual(cursors);
+  });
+});
+
+describe("slow consumers behind retention", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ subscriberQueue: 16, readBatch: 100 });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("a subscriber that falls behind events trimmed by retention gets RESOURCE_EXHAUSTED with its last delivered cursor", async () => {
+    // One message per event (Kumiho's protocol), so a stalled reader pushes back quickly.
+    const client = createClient({ address: t.app.address, protocol: "kumiho" });
+    const sub = client.eventStream();
+    await sub.ready;
+    const big = { pad: "x".repeat(2000) };
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const loop = (async () => {
+      for await (const e of sub) {
+        seen.push(e.cursor);
+        if (seen.length === 1) await gate; // stop reading after the first event
+      }
+    })().then(
+      () => undefined,
+      (e: unknown) => e as StreamgateClientError,
+    );
+    const before = counters.slowConsumerCatchUps;
+    for (let i = 0; i < 3000; i += 100) {
+      await t.client.publishBatch(Array.from({ length: 100 }, (_, j) => ({ ...event(i + j), details: { ...big } })));
+    }
+    await waitFor(() => counters.slowConsumerCatchUps > before, "the subscriber to fall behind its queue");
+    const keys = tenantKeys(t.config.keyPrefix, "default");
+    await withCommands(t.redis).sgTrim(keys.events, keys.trimmed, 10, "0-0", 0);
+    release();
+    const err = await loop;
+    expect(err?.code).toBe(Code.RESOURCE_EXHAUSTED);
+    expect(err?.message).toMatch(/fell behind the retention window/);
+    expect(err?.trailers["streamgate-last-cursor"]).toBe(seen[seen.length - 1]);
+    client.close();
   });
 });
 

@@ -22,6 +22,9 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
   private readonly call: ClientReadableStream<unknown>;
   private readonly unpack: (message: unknown) => Event__Output[];
   private iterated = false;
+  /** The call's final error, if it ended with one (grpc-js ends the readable before emitting it). */
+  private finalError: unknown;
+  private readonly ended: Promise<void>;
   private closedByUser = false;
   private settle!: (err: StreamgateClientError | undefined) => void;
 
@@ -42,7 +45,9 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
     this.call.on("status", (s: { code: number }) => {
       if (s.code === 0 || this.closedByUser || this.signal?.aborted) this.settle(undefined);
     });
+    this.ended = new Promise((res) => this.call.once("status", () => res()));
     this.call.on("error", (err) => {
+      this.finalError = err;
       this.settle(this.closedByUser || this.signal?.aborted ? undefined : fromGrpcError(err));
     });
     if (signal) {
@@ -74,6 +79,9 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
           yield event;
         }
       }
+      // The readable ended: wait for the status, which says whether that was an error.
+      await this.ended;
+      if (this.finalError !== undefined) throw this.finalError;
     } catch (err) {
       if (this.signal?.aborted) throw abortReason(this.signal);
       if (this.closedByUser) return;

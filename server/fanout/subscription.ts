@@ -7,7 +7,7 @@ import { status } from "@grpc/grpc-js";
 import { StreamgateError } from "../errors.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { counters } from "../observability/counters.js";
-import { compareIds, MIN_ID } from "../redis/streamIds.js";
+import { compareIds, idBefore, MIN_ID } from "../redis/streamIds.js";
 import { decodeEntries } from "./decodeEntries.js";
 import type { FeedEvent } from "./feedEvent.js";
 import { readPage } from "./readPage.js";
@@ -72,6 +72,8 @@ export class Subscription {
       return;
     }
     if (start.kind === "after") this.position = start.id;
+    // From a timestamp: nothing before it, not even from the live feed after the hand-over.
+    if (start.kind === "from") this.position = idBefore(start.id);
     const first = start.kind === "after" ? `(${start.id}` : start.kind === "from" ? start.id : "-";
     this.run(() => this.catchUp(first, start.kind === "after" ? status.OUT_OF_RANGE : status.RESOURCE_EXHAUSTED));
   }
@@ -89,6 +91,7 @@ export class Subscription {
       if (this.queued + batch.length > this.opts.maxQueue) {
         // Too far behind: stop taking live events; catch up from `position` once drained.
         this.lagging = true;
+        counters.slowConsumerCatchUps++;
         return;
       }
       this.queue.push(batch);
@@ -145,7 +148,6 @@ export class Subscription {
       if (this.lagging) {
         this.lagging = false;
         this.state = "catchup";
-        counters.slowConsumerCatchUps++;
         await this.catchUp(`(${this.position}`, status.RESOURCE_EXHAUSTED);
       }
       return;
@@ -161,6 +163,8 @@ export class Subscription {
     const { feed, filter } = this;
     let start = first;
     for (;;) {
+      // Everything the feed had read before this page was in Redis when the page was read.
+      const feedBefore = feed.lastId;
       const page = await readPage(feed.redis, feed.keys, start, this.opts.pageSize);
       if (this.state === "closed") return;
       if (start.startsWith("(") && compareIds(page.lowWater, this.position) > 0) {
@@ -179,9 +183,14 @@ export class Subscription {
       if (last) this.position = last[0];
       if (matched.length > 0 && !this.write(matched)) await this.opts.sink.drained(this.opts.signal);
       if (this.state !== "catchup") return;
-      if (page.entries.length < this.opts.pageSize && compareIds(feed.lastId, this.position) <= 0) {
-        this.state = "live";
-        return;
+      if (page.entries.length < this.opts.pageSize) {
+        // A short page returned every retained entry from `start` on, so nothing up to
+        // feedBefore is missing even if it was trimmed or lies before the start.
+        if (compareIds(feedBefore, this.position) > 0) this.position = feedBefore;
+        if (compareIds(feed.lastId, this.position) <= 0) {
+          this.state = "live";
+          return;
+        }
       }
       start = `(${this.position}`;
     }

@@ -2,6 +2,7 @@ import { status } from "@grpc/grpc-js";
 import { StreamgateError } from "../errors.js";
 import type { SgRedis } from "../redis/commands.js";
 import type { GroupKeys } from "../redis/layout.js";
+import { idBefore } from "../redis/streamIds.js";
 
 /** A group's settings, fixed when it is created. */
 export interface GroupSettings {
@@ -17,10 +18,7 @@ export function groupStartId(
 ): string {
   if (start.kind === "beginning") return "0";
   if (start.kind === "after") return start.id;
-  if (start.kind === "from") {
-    const ms = Number(start.id.slice(0, start.id.indexOf("-")));
-    return ms <= 0 ? "0" : `${ms - 1}-18446744073709551615`;
-  }
+  if (start.kind === "from") return idBefore(start.id);
   return "$";
 }
 

@@ -1,7 +1,8 @@
 // Redis stream IDs ("<ms>-<seq>") double as Streamgate's opaque cursors.
 
 export const MIN_ID = "0-0";
-const ID = /^(\d{1,15})-(\d{1,19})$/;
+const ID = /^(\d{1,15})-(\d{1,20})$/;
+const MAX_SEQ = "18446744073709551615";
 
 /** Parses a cursor; null when it is not a stream ID we could have issued. */
 export function parseId(id: string): { ms: number; seq: bigint } | null {
@@ -29,4 +30,13 @@ export function compareIds(a: string, b: string): number {
 /** Milliseconds part of a stream ID (the time Redis accepted the entry). */
 export function idMillis(id: string): number {
   return Number(id.slice(0, id.indexOf("-")));
+}
+
+/** The greatest possible ID before `id` ("<ms>-0" -> "<ms-1>-<max seq>"), for "at or after" starts. */
+export function idBefore(id: string): string {
+  const dash = id.indexOf("-");
+  const ms = Number(id.slice(0, dash));
+  const seq = BigInt(id.slice(dash + 1));
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms > 0 ? `${ms - 1}-${MAX_SEQ}` : MIN_ID;
 }
