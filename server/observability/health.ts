@@ -29,6 +29,11 @@ export interface HealthOptions {
 
 const DOWN_EVENTS = ["close", "end", "reconnecting"] as const;
 
+/**
+ * Tracks whether the server should receive calls. Starts NOT_SERVING until
+ * {@link Health.start} has seen Redis answer; {@link Health.drain} makes it
+ * NOT_SERVING for good.
+ */
 export class Health {
   private redisUp = false;
   private draining = false;

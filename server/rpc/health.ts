@@ -11,6 +11,7 @@ import { HEALTH_CHECKED_SERVICES, type Health } from "../observability/health.js
 /** Fully-qualified name of the health service; its method paths start with `/${HEALTH_SERVICE_NAME}/`. */
 export const HEALTH_SERVICE_NAME = "grpc.health.v1.Health";
 
+/** The Health service's handlers, answering from `health` (every known service shares its status). */
 export function healthHandlers(health: Health) {
   return {
     Check(call: ServerUnaryCall<HealthCheckRequest__Output, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) {
