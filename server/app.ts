@@ -2,16 +2,21 @@
 // gRPC services. Used by main.ts and, in-process, by the tests and the bench.
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { Redis } from "ioredis";
+import { joinHostPort, splitHostPort } from "./config/hostPort.js";
 import type { Config } from "./config/loadConfig.js";
 import { Hub } from "./fanout/hub.js";
 import { batchSink, singleEventSink } from "./fanout/sinks.js";
+import type { Health } from "./observability/health.js";
 import type { Logger } from "./observability/logger.js";
+import { attachOperations } from "./observability/operations.js";
+import { rememberingCaller, requestLogInterceptor } from "./observability/requestLog.js";
 import { withCommands } from "./redis/commands.js";
 import { capabilitiesHandler } from "./rpc/capabilities.js";
 import { consumeHandler } from "./rpc/consume.js";
 import type { RpcContext } from "./rpc/context.js";
 import { eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
 import { groupAdminHandlers } from "./rpc/groupAdmin.js";
+import { HEALTH_SERVICE_NAME } from "./rpc/health.js";
 import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
 import { consumerGroupsService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
 import { type ResolveCaller, singleTenant } from "./tenancy/caller.js";
@@ -23,8 +28,12 @@ export interface Streamgate {
   address: string;
   hub: Hub;
   redis: Redis;
+  /** What grpc.health.v1 reports. */
+  health: Health;
+  /** host:port of the Prometheus listener; undefined when it is off. */
+  metricsAddress: string | undefined;
   /**
-   * Graceful stop: refuse new calls, end open streams with UNAVAILABLE and
+   * Graceful stop: report NOT_SERVING, refuse new calls, end open streams with UNAVAILABLE and
    * their last cursor, wait up to `graceMs` for calls to finish, then force.
    */
   close(graceMs?: number): Promise<void>;
@@ -35,11 +44,6 @@ export interface StartOptions {
   log: Logger;
   redisUrl: string;
   resolveCaller?: ResolveCaller;
-}
-
-function splitHostPort(listen: string): [string, number] {
-  const i = listen.lastIndexOf(":");
-  return [listen.slice(0, i), Number(listen.slice(i + 1))];
 }
 
 export async function startStreamgate({ config, log, redisUrl, resolveCaller }: StartOptions): Promise<Streamgate> {
@@ -61,7 +65,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     redis,
     hub,
     log,
-    resolveCaller: resolveCaller ?? singleTenant(config.tenant),
+    resolveCaller: rememberingCaller(resolveCaller ?? singleTenant(config.tenant)),
   };
 
   const server = new Server({
@@ -69,6 +73,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     "grpc.keepalive_timeout_ms": config.keepaliveTimeoutMs,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5000,
+    interceptors: [requestLogInterceptor(log, { quietServices: [HEALTH_SERVICE_NAME] })],
   });
   server.addService(kumihoService, {
     EventStream: eventStreamHandler(ctx, singleEventSink),
@@ -83,12 +88,17 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     Consume: consumeHandler(ctx),
     ...groupAdminHandlers(ctx),
   } as UntypedServiceImplementation);
+  const ops = await attachOperations({ server, config, redis, hub, log });
 
   const [host, wantedPort] = splitHostPort(config.listen);
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(`${host}:${wantedPort}`, ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
-  );
-  const address = `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`;
+  ).catch(async (err: unknown) => {
+    await ops.close();
+    redis.disconnect();
+    throw err;
+  });
+  const address = joinHostPort(host, port);
   log.info({ address }, "streamgate listening");
 
   let closing: Promise<void> | undefined;
@@ -97,9 +107,13 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     address,
     hub,
     redis,
+    health: ops.health,
+    metricsAddress: ops.metricsAddress,
     close(graceMs = config.shutdownGraceMs) {
       closing ??= (async () => {
+        ops.drain();
         await hub.close((sub) => shuttingDown(sub.lastSent));
+        ops.endWatches();
         await new Promise<void>((res) => {
           const force = setTimeout(() => {
             server.forceShutdown();
@@ -110,6 +124,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
             res();
           });
         });
+        await ops.close();
         redis.disconnect();
         log.info("streamgate stopped");
       })();

@@ -28,7 +28,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "sg-edges-"));
   redis = await startLocalRedis({ dataDir: dir, appendOnly: false });
   admin = new Redis(redis.url);
-  const config = loadConfig({}, { listen: "127.0.0.1:0", keyPrefix: "edges", feedLingerMs: 60_000 });
+  const config = loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", keyPrefix: "edges", feedLingerMs: 60_000 });
   app = await startStreamgate({ config, log: createLogger("silent"), redisUrl: redis.url });
   client = createClient({ address: app.address });
 });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "sg-fanout-"));
   redis = await startLocalRedis({ dataDir: dir, appendOnly: false });
   admin = new Redis(redis.url);
-  const config = loadConfig({}, { listen: "127.0.0.1:0", keyPrefix: "fanout", feedLingerMs: 60_000 });
+  const config = loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", keyPrefix: "fanout", feedLingerMs: 60_000 });
   app = await startStreamgate({ config, log: createLogger("silent"), redisUrl: redis.url });
 });
 

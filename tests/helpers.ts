@@ -23,7 +23,7 @@ export interface TestServer {
 export async function startTestServer(overrides: Partial<Config> = {}, resolveCaller?: ResolveCaller): Promise<TestServer> {
   const config = loadConfig(
     {},
-    { listen: "127.0.0.1:0", keyPrefix: `test-${randomUUID()}`, logLevel: "silent", feedLingerMs: 0, ...overrides },
+    { listen: "127.0.0.1:0", metricsListen: "off", keyPrefix: `test-${randomUUID()}`, logLevel: "silent", feedLingerMs: 0, ...overrides },
   );
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? config.logLevel);
   const app = await startStreamgate({ config, log, redisUrl: redisUrl(), resolveCaller });

@@ -18,7 +18,7 @@ let client: StreamgateClient;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "sg-outage-"));
   redis = await startLocalRedis({ dataDir: dir, appendOnly: true });
-  const config = loadConfig({}, { listen: "127.0.0.1:0", keyPrefix: "outage" });
+  const config = loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", keyPrefix: "outage" });
   app = await startStreamgate({ config, log: createLogger("silent"), redisUrl: redis.url });
   client = createClient({ address: app.address });
 });

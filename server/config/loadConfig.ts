@@ -39,10 +39,14 @@ function parseValue(name: string, spec: OptionSpec, raw: unknown, source: string
       if (typeof raw === "string" && spec.values?.includes(raw)) return raw;
       throw new ConfigError(`${where} must be one of ${spec.values?.join(", ")}, got ${JSON.stringify(raw)}`);
     }
+    case "hostPortOrOff":
     case "hostPort": {
+      if (spec.type === "hostPortOrOff" && raw === "off") return raw;
       const m = typeof raw === "string" ? HOST_PORT.exec(raw) : null;
       if (!m || Number(m[2]) > 65_535)
-        throw new ConfigError(`${where} must be host:port (e.g. 127.0.0.1:50051), got ${JSON.stringify(raw)}`);
+        throw new ConfigError(
+          `${where} must be host:port (e.g. 127.0.0.1:50051)${spec.type === "hostPortOrOff" ? ' or "off"' : ""}, got ${JSON.stringify(raw)}`,
+        );
       return raw;
     }
     case "string": {

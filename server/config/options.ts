@@ -2,7 +2,8 @@
 // the optional JSON config file, its default and how it is validated. The README's
 // configuration table is checked against this list by tests/config.test.ts.
 
-export type OptionType = "string" | "int" | "bool" | "hostPort" | "enum";
+/** "hostPortOrOff": host:port, or the word "off" to disable a listener. */
+export type OptionType = "string" | "int" | "bool" | "hostPort" | "hostPortOrOff" | "enum";
 
 export interface OptionSpec {
   env: string;
@@ -181,6 +182,42 @@ export const options = {
     min: 10,
     max: 10_000_000,
     description: "Consumer groups: dead letters kept per group (oldest trimmed first, approximately).",
+  },
+  metricsListen: {
+    env: "STREAMGATE_METRICS_LISTEN",
+    type: "hostPortOrOff",
+    default: "127.0.0.1:9464",
+    description: "Prometheus metrics HTTP listener (host:port, path /metrics); off disables it. Unauthenticated: keep it private.",
+  },
+  metricsMaxTenants: {
+    env: "STREAMGATE_METRICS_MAX_TENANTS",
+    type: "int",
+    default: 100,
+    min: 1,
+    max: 10_000,
+    description: 'Distinct tenant label values per metric; later tenants are counted under tenant="other".',
+  },
+  healthIntervalMs: {
+    env: "STREAMGATE_HEALTH_INTERVAL_MS",
+    type: "int",
+    default: 2000,
+    min: 100,
+    max: 60_000,
+    description: "How often the health service PINGs Redis (connection loss is noticed at once regardless).",
+  },
+  healthTimeoutMs: {
+    env: "STREAMGATE_HEALTH_TIMEOUT_MS",
+    type: "int",
+    default: 1000,
+    min: 50,
+    max: 60_000,
+    description: "A health PING slower than this marks the server NOT_SERVING.",
+  },
+  reflection: {
+    env: "STREAMGATE_REFLECTION",
+    type: "bool",
+    default: false,
+    description: "Serve gRPC server reflection (grpc.reflection.v1 and v1alpha). Off in production unless behind auth.",
   },
 } as const satisfies Record<string, OptionSpec>;
 

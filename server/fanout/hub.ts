@@ -32,6 +32,11 @@ export class Hub {
     return this.feeds.size;
   }
 
+  /** Every open subscription (for metrics sampled at scrape time). */
+  subscriptions(): Subscription[] {
+    return [...this.feeds.values()].flatMap(({ feed }) => feed.subscribers());
+  }
+
   /** Registers a subscription on the tenant's feed, starting the feed if needed. */
   async subscribe(keys: TenantKeys, tenantId: string, opts: SubscriptionOptions): Promise<Subscription> {
     if (this.closing) throw new StreamgateError(14, "server is shutting down; retry against another replica");

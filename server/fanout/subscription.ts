@@ -6,7 +6,7 @@
 import { status } from "@grpc/grpc-js";
 import { StreamgateError } from "../errors.js";
 import type { EventFilter } from "../filters/eventFilter.js";
-import { counters } from "../observability/counters.js";
+import { countDelivered, counters } from "../observability/counters.js";
 import { compareIds, idBefore, MIN_ID } from "../redis/streamIds.js";
 import { decodeEntries } from "./decodeEntries.js";
 import type { FeedEvent } from "./feedEvent.js";
@@ -63,6 +63,11 @@ export class Subscription {
     else opts.signal.addEventListener("abort", () => this.close(undefined), { once: true });
   }
 
+  /** Events waiting in this subscriber's queue for its connection to drain. */
+  get queueDepth(): number {
+    return this.queued;
+  }
+
   /** Called by the feed right after registering: go live at once or catch up first. */
   begin(): void {
     const start = this.opts.start;
@@ -117,7 +122,7 @@ export class Subscription {
 
   private write(batch: readonly FeedEvent[]): boolean {
     this.lastSent = (batch[batch.length - 1] as FeedEvent).id;
-    counters.eventsDelivered += batch.length;
+    countDelivered(this.feed.tenantId, batch.length);
     return this.opts.sink.write(batch);
   }
 

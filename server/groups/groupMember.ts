@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 import { fromStreamFields } from "../events/storedEvent.js";
 import { FeedEvent } from "../fanout/feedEvent.js";
 import type { EventFilter } from "../filters/eventFilter.js";
-import { counters } from "../observability/counters.js";
+import { countDelivered, counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
 import type { SgRedis } from "../redis/commands.js";
 import { type GroupKeys, REPLAYED_FROM } from "../redis/layout.js";
@@ -261,7 +261,7 @@ export class GroupMember {
     const now = Date.now();
     if (!o.autoAck) for (const d of deliveries) this.inFlight.set(d.deliveryId, now);
     const flowing = o.deliver(deliveries);
-    counters.eventsDelivered += deliveries.length;
+    countDelivered(o.tenantId, deliveries.length);
     if (o.autoAck) {
       for (const d of deliveries) this.inFlight.set(d.deliveryId, now);
       await this.ack(deliveries.map((d) => d.deliveryId));

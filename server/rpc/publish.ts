@@ -6,7 +6,7 @@ import type { PublishResponse } from "../../client-sdk/src/generated/streamgate/
 import { StreamgateError } from "../errors.js";
 import { toStreamFields } from "../events/storedEvent.js";
 import { type NewEvent, validateEvent } from "../events/validateEvent.js";
-import { counters } from "../observability/counters.js";
+import { countPublished } from "../observability/counters.js";
 import { tenantKeys } from "../redis/layout.js";
 import { idMillis } from "../redis/streamIds.js";
 import type { RpcContext } from "./context.js";
@@ -44,7 +44,7 @@ export function publishHandler(ctx: RpcContext) {
     const ev = checked(ctx, call.request);
     const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
     const id = (await ctx.redis.xadd(keys.events, "*", ...toStreamFields(ev))) as string;
-    counters.eventsPublished++;
+    countPublished(caller.tenantId, 1);
     return { cursor: id, timestamp: new Date(idMillis(id)).toISOString() };
   });
 }
@@ -66,7 +66,7 @@ export function publishBatchHandler(ctx: RpcContext) {
     if (!results) throw new StreamgateError(status.UNAVAILABLE, "batch was aborted by Redis; nothing was published");
     const failed = results.find(([err]) => err);
     if (failed) throw failed[0];
-    counters.eventsPublished += events.length;
+    countPublished(caller.tenantId, events.length);
     return { cursors: results.map(([, id]) => id as string) };
   });
 }

@@ -2,7 +2,8 @@ import { type GrpcObject, loadPackageDefinition, type ServiceDefinition } from "
 import { fromJSON } from "@grpc/proto-loader";
 import { descriptor } from "../../client-sdk/src/generated/descriptor.js";
 
-const packageDefinition = fromJSON(descriptor, {
+/** Every message and service of our protos (also what server reflection describes). */
+export const packageDefinition = fromJSON(descriptor, {
   keepCase: false,
   longs: String,
   enums: String,
@@ -35,3 +36,4 @@ function withPreEncoded(def: ServiceDefinition, methods: string[]): ServiceDefin
 export const kumihoService = withPreEncoded(service("kumiho.KumihoService"), ["EventStream"]);
 export const streamgateService = withPreEncoded(service("streamgate.v1.Streamgate"), ["Subscribe"]);
 export const consumerGroupsService = withPreEncoded(service("streamgate.v1.ConsumerGroups"), ["Consume"]);
+export const healthService = service("grpc.health.v1.Health");
