@@ -2,16 +2,25 @@
 // gRPC services. Used by main.ts and, in-process, by the tests and the bench.
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { Redis } from "ioredis";
+import { type Auth, checkAuthConfig, createAuth } from "./auth/createAuth.js";
+import { KeyStore } from "./auth/keyStore.js";
 import type { Config } from "./config/loadConfig.js";
 import { Hub } from "./fanout/hub.js";
 import { batchSink, singleEventSink } from "./fanout/sinks.js";
 import type { Logger } from "./observability/logger.js";
+import { PublishRate } from "./quotas/publishRate.js";
+import { StreamLeases } from "./quotas/streamLeases.js";
+import { withCommands } from "./redis/commands.js";
+import { RetentionSweep } from "./retention/retentionSweep.js";
+import { WriteTrimmer } from "./retention/writeTrimmer.js";
+import { adminHandlers } from "./rpc/admin.js";
 import { capabilitiesHandler } from "./rpc/capabilities.js";
 import type { RpcContext } from "./rpc/context.js";
-import { eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
+import { credentialsEnded, eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
 import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
-import { kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
-import { type ResolveCaller, singleTenant } from "./tenancy/caller.js";
+import { adminService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
+import type { ResolveCaller } from "./tenancy/caller.js";
+import { loadTiers } from "./tenancy/loadTiers.js";
 
 export interface Streamgate {
   /** The bound port (useful with port 0). */
@@ -20,6 +29,8 @@ export interface Streamgate {
   address: string;
   hub: Hub;
   redis: Redis;
+  /** API keys and tiers (what the Admin service and `streamgate keys` use), and the retention sweep. */
+  tenancy: { keyStore: KeyStore; retentionSweep: RetentionSweep };
   /**
    * Graceful stop: refuse new calls, end open streams with UNAVAILABLE and
    * their last cursor, wait up to `graceMs` for calls to finish, then force.
@@ -31,6 +42,7 @@ export interface StartOptions {
   config: Config;
   log: Logger;
   redisUrl: string;
+  /** Replaces STREAMGATE_AUTH's authentication (tests, embedding). */
   resolveCaller?: ResolveCaller;
 }
 
@@ -40,17 +52,40 @@ function splitHostPort(listen: string): [string, number] {
 }
 
 export async function startStreamgate({ config, log, redisUrl, resolveCaller }: StartOptions): Promise<Streamgate> {
-  const redis = new Redis(redisUrl, { connectionName: "streamgate", enableAutoPipelining: true, lazyConnect: true });
+  const tiers = loadTiers(config.tiersFile);
+  checkAuthConfig(config, tiers);
+  const redis = withCommands(new Redis(redisUrl, { connectionName: "streamgate", enableAutoPipelining: true, lazyConnect: true }));
   redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
   await redis.connect();
 
   const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs });
+  let auth: Auth | undefined;
+  const keyStore = new KeyStore(redis, config.keyPrefix, tiers, (change) => auth?.apply(change));
+  auth = await createAuth({
+    config,
+    redis,
+    log,
+    tiers,
+    store: keyStore,
+    onRevoked: (keyId) => {
+      const n = hub.closeOwnedBy(keyId, (sub) => credentialsEnded(`API key ${keyId} was revoked`, sub.lastSent));
+      if (n > 0) log.info({ keyId, streams: n }, "ended the streams of a revoked API key");
+    },
+    openKeyIds: () => hub.owners(),
+  });
+  const streamLeases = new StreamLeases(redis, log);
+  const retentionSweep = new RetentionSweep({ redis, prefix: config.keyPrefix, tiers, log, everyMs: config.retentionSweepMs });
+  retentionSweep.start();
   const ctx: RpcContext = {
     config,
     redis,
     hub,
     log,
-    resolveCaller: resolveCaller ?? singleTenant(config.tenant),
+    resolveCaller: resolveCaller ?? auth.resolveCaller,
+    tiers,
+    publishRate: new PublishRate(),
+    streamLeases,
+    writeTrimmer: new WriteTrimmer(),
     features: { consumerGroups: false },
   };
 
@@ -69,13 +104,14 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     PublishBatch: publishBatchHandler(ctx),
     Subscribe: eventStreamHandler(ctx, batchSink),
   } as UntypedServiceImplementation);
+  server.addService(adminService, adminHandlers({ store: keyStore, adminKey: config.adminKey, log }) as UntypedServiceImplementation);
 
   const [host, wantedPort] = splitHostPort(config.listen);
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(`${host}:${wantedPort}`, ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
   );
   const address = `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`;
-  log.info({ address }, "streamgate listening");
+  log.info({ address, auth: config.auth }, "streamgate listening");
 
   let closing: Promise<void> | undefined;
   return {
@@ -83,8 +119,11 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     address,
     hub,
     redis,
+    tenancy: { keyStore, retentionSweep },
     close(graceMs = config.shutdownGraceMs) {
       closing ??= (async () => {
+        await retentionSweep.stop();
+        await auth?.close();
         await hub.close((sub) => shuttingDown(sub.lastSent));
         await new Promise<void>((res) => {
           const force = setTimeout(() => {
@@ -96,6 +135,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
             res();
           });
         });
+        streamLeases.stop();
         redis.disconnect();
         log.info("streamgate stopped");
       })();

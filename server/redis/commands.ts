@@ -14,11 +14,17 @@ function script(name: string): string {
 
 export interface StreamgateCommands {
   sgTrim(events: string, trimmed: string, maxlen: number, minid: string, slack: number): Promise<number>;
+  sgLookupKey(keyHashes: string, keys: string, tenants: string, tokenHash: string): Promise<[string, string | null] | null>;
+  sgAcquireStream(streams: string, member: string, limit: number, ttlMs: number): Promise<[number, number]>;
+  sgRenewStreams(streams: string, ttlMs: number, ...members: string[]): Promise<number>;
 }
 
 export type SgRedis = Redis & StreamgateCommands;
 
 export function withCommands(redis: Redis): SgRedis {
   redis.defineCommand("sgTrim", { numberOfKeys: 2, lua: script("trim") });
+  redis.defineCommand("sgLookupKey", { numberOfKeys: 3, lua: script("lookupKey") });
+  redis.defineCommand("sgAcquireStream", { numberOfKeys: 1, lua: script("acquireStream") });
+  redis.defineCommand("sgRenewStreams", { numberOfKeys: 1, lua: script("renewStreams") });
   return redis as SgRedis;
 }

@@ -4,8 +4,8 @@ import { LAST_CURSOR_TRAILER, StreamgateError } from "../errors.js";
 import type { EventSink } from "../fanout/sinks.js";
 import { compileEventFilter } from "../filters/eventFilter.js";
 import { tenantKeys } from "../redis/layout.js";
-import { checkCursor } from "./checkCursor.js";
 import type { RpcContext } from "./context.js";
+import { replayStart } from "./replayStart.js";
 import { startPosition } from "./startPosition.js";
 import { toServiceError } from "./toServiceError.js";
 
@@ -34,7 +34,7 @@ async function serve(
   makeSink: (call: Call, includeCursor: boolean) => EventSink,
   signal: AbortSignal,
 ): Promise<void> {
-  const caller = ctx.resolveCaller(call.metadata);
+  const caller = await ctx.resolveCaller(call.metadata);
   const req = call.request;
   const filter = compileEventFilter(req.routingKeyFilter, req.krefFilter, ctx.config.maxFilterLength);
   if (typeof filter === "string") throw new StreamgateError(status.INVALID_ARGUMENT, filter);
@@ -48,25 +48,48 @@ async function serve(
     if (!ctx.features.consumerGroups)
       throw new StreamgateError(status.UNIMPLEMENTED, "consumer groups are not available on this server yet");
   }
-  const start = startPosition(req, caller.tier);
   const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
-  if (start.kind === "after") await checkCursor(ctx.redis, keys, start.id);
-  const includeCursor = caller.tier.supportsCursor;
-  const sub = await ctx.hub.subscribe(keys, caller.tenantId, {
-    filter,
-    sink: makeSink(call, includeCursor),
-    start,
-    includeCursor,
-    maxQueue: ctx.config.subscriberQueue,
-    pageSize: ctx.config.readBatch,
-    signal,
-  });
-  if (signal.aborted) return;
-  call.sendMetadata(new Metadata());
-  const err = await sub.done;
-  if (signal.aborted) return;
-  if (err) throw err;
-  call.end();
+  const start = await replayStart(ctx.redis, keys, caller.tier, startPosition(req, caller.tier));
+  const lease = await ctx.streamLeases.acquire(keys.streams, caller.tenantId, caller.tier);
+  let expiry: NodeJS.Timeout | undefined;
+  try {
+    const includeCursor = caller.tier.supportsCursor;
+    const sub = await ctx.hub.subscribe(keys, caller.tenantId, {
+      filter,
+      sink: makeSink(call, includeCursor),
+      start,
+      includeCursor,
+      maxQueue: ctx.config.subscriberQueue,
+      pageSize: ctx.config.readBatch,
+      signal,
+      owner: caller.keyId,
+    });
+    if (signal.aborted) return;
+    const validFor = caller.expiresAt === undefined ? undefined : caller.expiresAt - Date.now();
+    if (validFor !== undefined && validFor < MAX_TIMER_MS) {
+      expiry = setTimeout(() => sub.close(credentialsEnded("the token expired", sub.lastSent)), Math.max(0, validFor));
+    }
+    call.sendMetadata(new Metadata());
+    const err = await sub.done;
+    if (signal.aborted) return;
+    if (err) throw err;
+    call.end();
+  } finally {
+    clearTimeout(expiry);
+    lease.release();
+  }
+}
+
+/** setTimeout's longest delay; a token valid for longer is not timed (it will be re-checked on the next call). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The error a stream ends with when its credentials stop being valid (revoked key, expired token). */
+export function credentialsEnded(why: string, lastCursor: string): StreamgateError {
+  return new StreamgateError(
+    status.UNAUTHENTICATED,
+    `${why}; the stream was ended${lastCursor ? ` after cursor ${lastCursor}` : ""}. Reconnect with valid credentials.`,
+    { [LAST_CURSOR_TRAILER]: lastCursor },
+  );
 }
 
 /** The error a subscription ends with when the server shuts down: resume from its last cursor elsewhere. */

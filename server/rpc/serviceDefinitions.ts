@@ -34,3 +34,4 @@ function withPreEncoded(def: ServiceDefinition, methods: string[]): ServiceDefin
 
 export const kumihoService = withPreEncoded(service("kumiho.KumihoService"), ["EventStream"]);
 export const streamgateService = withPreEncoded(service("streamgate.v1.Streamgate"), ["Subscribe"]);
+export const adminService = service("streamgate.v1.Admin");
