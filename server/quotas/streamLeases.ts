@@ -64,14 +64,13 @@ export class StreamLeases {
   }
 
   private async renew(): Promise<void> {
-    for (const [leaseSet, members] of this.held) {
-      if (members.size === 0) continue;
-      try {
-        await this.redis.sgRenewStreams(leaseSet, LEASE_TTL_MS, ...members);
-      } catch (err) {
-        this.log.warn({ err }, "renewing stream leases failed; will retry");
-      }
-    }
+    await Promise.all(
+      [...this.held].map(([leaseSet, members]) =>
+        this.redis
+          .sgRenewStreams(leaseSet, LEASE_TTL_MS, ...members)
+          .catch((err: unknown) => this.log.warn({ err }, "renewing stream leases failed; will retry")),
+      ),
+    );
   }
 
   stop(): void {

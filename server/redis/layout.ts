@@ -23,6 +23,8 @@
 //   details      optional  JSON object of string -> string
 // The event's cursor is the entry ID; its timestamp is the ID's millisecond part.
 
+import { isTenantId } from "../tenancy/tenantId.js";
+
 export const Field = {
   routingKey: "routing_key",
   kref: "kref",
@@ -37,8 +39,13 @@ export interface TenantKeys {
   streams: string;
 }
 
-/** Keys of one tenant; `tenant` must be a valid tenant id (tenancy/tenantId.ts). */
+/**
+ * Keys of one tenant. Throws on an invalid tenant id (tenancy/tenantId.ts):
+ * authentication validates ids first, this is the last line of defence
+ * against a crafted id escaping its hash tag.
+ */
 export function tenantKeys(prefix: string, tenant: string): TenantKeys {
+  if (!isTenantId(tenant)) throw new Error(`invalid tenant id ${JSON.stringify(tenant.slice(0, 80))}`);
   const base = `${prefix}:{${tenant}}`;
   return { events: `${base}:events`, trimmed: `${base}:trimmed`, streams: `${base}:streams` };
 }

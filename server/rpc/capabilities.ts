@@ -6,7 +6,7 @@ import { toServiceError } from "./toServiceError.js";
 /** The caller's tier exactly as enforced (never a feature this server lacks). */
 export function capabilitiesHandler(ctx: RpcContext) {
   return (call: ServerUnaryCall<unknown, EventCapabilities>, callback: sendUnaryData<EventCapabilities>): void => {
-    ctx.resolveCaller(call.metadata).then(
+    (async () => ctx.resolveCaller(call.metadata))().then(
       ({ tier }) =>
         callback(null, {
           supportsReplay: tier.supportsReplay,

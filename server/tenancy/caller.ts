@@ -16,11 +16,11 @@ export interface Caller {
 }
 
 /**
- * Authenticates a call from its metadata. Rejects with a StreamgateError:
- * UNAUTHENTICATED for a missing or invalid credential, PERMISSION_DENIED when
- * `x-tenant-id` names another tenant than the credential's.
+ * Authenticates a call from its metadata (handlers always `await` it). Fails
+ * with a StreamgateError: UNAUTHENTICATED for a missing or invalid credential,
+ * PERMISSION_DENIED when `x-tenant-id` names another tenant than the credential's.
  */
-export type ResolveCaller = (metadata: Metadata) => Promise<Caller>;
+export type ResolveCaller = (metadata: Metadata) => Caller | Promise<Caller>;
 
 /** The metadata header Kumiho's SDKs may send with the tenant they think they are. */
 export const TENANT_HEADER = "x-tenant-id";
