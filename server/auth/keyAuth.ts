@@ -34,6 +34,8 @@ export class KeyAuth {
   private subscriber: Redis | undefined;
   private listening = false;
   private subscribed = false;
+  /** Bumped by every change, so a lookup that raced with one is not cached. */
+  private epoch = 0;
   private recheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: KeyAuthOptions) {}
@@ -45,11 +47,13 @@ export class KeyAuth {
     sub.on("error", () => {}); // reconnects by itself; while down nothing is cached
     sub.on("close", () => {
       this.listening = false;
+      this.epoch++;
       this.cache.clear();
     });
     // After a reconnect, messages sent meanwhile are lost: start from an empty cache and re-check open streams.
     sub.on("ready", () => {
       if (!this.subscribed) return;
+      this.epoch++;
       this.cache.clear();
       this.listening = true;
       void this.recheckOpenStreams();
@@ -70,6 +74,7 @@ export class KeyAuth {
 
   /** Applies a key change made anywhere (this process calls it directly too, so it never waits for pub/sub). */
   apply(change: AuthChange): void {
+    this.epoch++;
     if (change.type === "revoke") {
       for (const [hash, entry] of this.cache) if (entry.key.id === change.keyId) this.cache.delete(hash);
       this.opts.onRevoked(change.keyId);
@@ -88,10 +93,11 @@ export class KeyAuth {
     const cached = this.cache.get(hash);
     let key = cached && cached.until > now ? cached.key : undefined;
     if (!key) {
+      const epoch = this.epoch;
       const found = await this.opts.store.lookupHash(hash);
       if (!found) throw new StreamgateError(status.UNAUTHENTICATED, "unknown or revoked API key");
       key = found;
-      if (this.listening && this.opts.cacheMs > 0) {
+      if (this.listening && this.opts.cacheMs > 0 && epoch === this.epoch) {
         this.cache.delete(hash);
         if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
         this.cache.set(hash, { key, until: now + this.opts.cacheMs });

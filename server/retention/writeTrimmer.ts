@@ -19,7 +19,8 @@ export class WriteTrimmer {
     const now = this.now();
     let s = this.streams.get(stream);
     if (!s) {
-      s = { writes: 0, at: now };
+      // The first write this process sees for a stream is due by time: the stream may have aged while idle.
+      s = { writes: 0, at: Number.NEGATIVE_INFINITY };
       this.streams.set(stream, s);
     }
     s.writes += n;
