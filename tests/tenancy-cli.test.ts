@@ -2,7 +2,8 @@
 // (the stable `keys create --json` contract) and in-process for the rest;
 // and `npm start` refusing auth none on a public address.
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../client-sdk/src/index.js";
@@ -10,7 +11,7 @@ import { runKeysCommand } from "../server/cli/keysCommand.js";
 import { redisUrl, startTestServer, type TestServer } from "./helpers.js";
 import { expectCode } from "./tenancyHelpers.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 function run(
   command: string,
