@@ -5,11 +5,19 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const built = join(root, "dist/server/cli/main.js");
-if (existsSync(built)) {
-  await import(pathToFileURL(built).href);
-} else {
+
+async function load(module) {
+  const built = join(root, `dist/server/cli/${module}.js`);
+  if (existsSync(built)) return import(pathToFileURL(built).href);
   const { register } = await import("tsx/esm/api");
   register();
-  await import(pathToFileURL(join(root, "server/cli/main.ts")).href);
+  return import(pathToFileURL(join(root, `server/cli/${module}.ts`)).href);
+}
+
+// `keys` goes to the key-management command until the CLI dispatcher (server/cli/main.ts) routes it.
+if (process.argv[2] === "keys") {
+  const { runKeysCommand } = await load("keysCommand");
+  process.exitCode = await runKeysCommand(process.argv.slice(3));
+} else {
+  await load("main");
 }

@@ -2,24 +2,33 @@
 // gRPC services. Used by main.ts and, in-process, by the tests and the bench.
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { Redis } from "ioredis";
+import { type Auth, checkAuthConfig, createAuth } from "./auth/createAuth.js";
+import { KeyStore } from "./auth/keyStore.js";
 import { joinHostPort, splitHostPort } from "./config/hostPort.js";
 import type { Config } from "./config/loadConfig.js";
 import { Hub } from "./fanout/hub.js";
 import { batchSink, singleEventSink } from "./fanout/sinks.js";
+import { MemberRegistry } from "./groups/memberRegistry.js";
 import type { Health } from "./observability/health.js";
 import type { Logger } from "./observability/logger.js";
 import { attachOperations } from "./observability/operations.js";
 import { rememberingCaller, requestLogInterceptor } from "./observability/requestLog.js";
+import { PublishRate } from "./quotas/publishRate.js";
+import { StreamLeases } from "./quotas/streamLeases.js";
 import { withCommands } from "./redis/commands.js";
+import { RetentionSweep } from "./retention/retentionSweep.js";
+import { WriteTrimmer } from "./retention/writeTrimmer.js";
+import { adminHandlers } from "./rpc/admin.js";
 import { capabilitiesHandler } from "./rpc/capabilities.js";
 import { consumeHandler } from "./rpc/consume.js";
 import type { RpcContext } from "./rpc/context.js";
-import { eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
+import { credentialsEnded, eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
 import { groupAdminHandlers } from "./rpc/groupAdmin.js";
 import { HEALTH_SERVICE_NAME } from "./rpc/health.js";
 import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
-import { consumerGroupsService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
-import { type ResolveCaller, singleTenant } from "./tenancy/caller.js";
+import { adminService, consumerGroupsService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
+import type { ResolveCaller } from "./tenancy/caller.js";
+import { loadTiers } from "./tenancy/loadTiers.js";
 
 export interface Streamgate {
   /** The bound port (useful with port 0). */
@@ -27,11 +36,15 @@ export interface Streamgate {
   /** host:port clients can dial. */
   address: string;
   hub: Hub;
+  /** Open consumer-group members. */
+  members: MemberRegistry;
   redis: Redis;
   /** What grpc.health.v1 reports. */
   health: Health;
   /** host:port of the Prometheus listener; undefined when it is off. */
   metricsAddress: string | undefined;
+  /** API keys and tiers (what the Admin service and `streamgate keys` use), and the retention sweep. */
+  tenancy: { keyStore: KeyStore; retentionSweep: RetentionSweep };
   /**
    * Graceful stop: report NOT_SERVING, refuse new calls, end open streams with UNAVAILABLE and
    * their last cursor, wait up to `graceMs` for calls to finish, then force.
@@ -43,29 +56,58 @@ export interface StartOptions {
   config: Config;
   log: Logger;
   redisUrl: string;
+  /** Replaces STREAMGATE_AUTH's authentication (tests, embedding). */
   resolveCaller?: ResolveCaller;
 }
 
 export async function startStreamgate({ config, log, redisUrl, resolveCaller }: StartOptions): Promise<Streamgate> {
+  const tiers = loadTiers(config.tiersFile);
+  checkAuthConfig(config, tiers);
   // Commands fail fast while Redis is down (UNAVAILABLE to the caller) instead of queueing for long.
-  const redis = new Redis(redisUrl, {
-    connectionName: "streamgate",
-    enableAutoPipelining: true,
-    lazyConnect: true,
-    maxRetriesPerRequest: 2,
-    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
-  });
+  const redis = withCommands(
+    new Redis(redisUrl, {
+      connectionName: "streamgate",
+      enableAutoPipelining: true,
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+    }),
+  );
   redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
   await redis.connect();
-  withCommands(redis);
 
   const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs });
+  const members = new MemberRegistry();
+  let auth: Auth | undefined;
+  const keyStore = new KeyStore(redis, config.keyPrefix, tiers, (change) => auth?.apply(change));
+  auth = await createAuth({
+    config,
+    redis,
+    log,
+    tiers,
+    store: keyStore,
+    onRevoked: (keyId) => {
+      const n =
+        hub.closeOwnedBy(keyId, (sub) => credentialsEnded(`API key ${keyId} was revoked`, sub.lastSent)) +
+        members.closeOwnedBy(keyId, (m) => credentialsEnded(`API key ${keyId} was revoked`, m.lastCursor()));
+      if (n > 0) log.info({ keyId, streams: n }, "ended the streams of a revoked API key");
+    },
+    openKeyIds: () => new Set([...hub.owners(), ...members.owners()]),
+  });
+  const streamLeases = new StreamLeases(redis, log);
+  const retentionSweep = new RetentionSweep({ redis, prefix: config.keyPrefix, tiers, log, everyMs: config.retentionSweepMs });
+  retentionSweep.start();
   const ctx: RpcContext = {
     config,
     redis,
     hub,
     log,
-    resolveCaller: rememberingCaller(resolveCaller ?? singleTenant(config.tenant)),
+    resolveCaller: rememberingCaller(resolveCaller ?? auth.resolveCaller),
+    tiers,
+    publishRate: new PublishRate(),
+    streamLeases,
+    writeTrimmer: new WriteTrimmer(),
+    members,
   };
 
   const server = new Server({
@@ -88,6 +130,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     Consume: consumeHandler(ctx),
     ...groupAdminHandlers(ctx),
   } as UntypedServiceImplementation);
+  server.addService(adminService, adminHandlers({ store: keyStore, adminKey: config.adminKey, log }) as UntypedServiceImplementation);
   const ops = await attachOperations({ server, config, redis, hub, log });
 
   const [host, wantedPort] = splitHostPort(config.listen);
@@ -99,19 +142,24 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     throw err;
   });
   const address = joinHostPort(host, port);
-  log.info({ address }, "streamgate listening");
+  log.info({ address, auth: config.auth }, "streamgate listening");
 
   let closing: Promise<void> | undefined;
   return {
     port,
     address,
     hub,
+    members,
     redis,
     health: ops.health,
     metricsAddress: ops.metricsAddress,
+    tenancy: { keyStore, retentionSweep },
     close(graceMs = config.shutdownGraceMs) {
       closing ??= (async () => {
         ops.drain();
+        await retentionSweep.stop();
+        await auth?.close();
+        members.closeAll((m) => shuttingDown(m.lastCursor()));
         await hub.close((sub) => shuttingDown(sub.lastSent));
         ops.endWatches();
         await new Promise<void>((res) => {
@@ -124,6 +172,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
             res();
           });
         });
+        streamLeases.stop();
         await ops.close();
         redis.disconnect();
         log.info("streamgate stopped");

@@ -56,6 +56,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`streamgate: invalid configuration: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`streamgate: failed to start: ${(err as Error).message}\n`);
   process.exit(1);
 });

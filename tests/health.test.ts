@@ -36,10 +36,7 @@ describe("grpc.health.v1", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "streamgate-health-"));
     redis = await startLocalRedis({ dataDir: dir, appendOnly: false });
-    const config = loadConfig(
-      {},
-      { listen: "127.0.0.1:0", metricsListen: "off", metricsListen: "off", logLevel: "silent", healthIntervalMs: 200 },
-    );
+    const config = loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", logLevel: "silent", healthIntervalMs: 200 });
     // Every caller is refused, as with auth on and no token: health must still answer.
     const refuseAll = () => {
       throw new StreamgateError(status.UNAUTHENTICATED, "missing token");
@@ -122,7 +119,7 @@ describe("graceful shutdown and health", () => {
   it("reports NOT_SERVING to watchers first, then ends their calls so the server can stop", async () => {
     const dir = mkdtempSync(join(tmpdir(), "streamgate-health-"));
     const redis = await startLocalRedis({ dataDir: dir, appendOnly: false });
-    const config = loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", metricsListen: "off", logLevel: "silent" });
+    const config = loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", logLevel: "silent" });
     const app = await startStreamgate({ config, log: createLogger("silent"), redisUrl: redis.url });
     const health = healthClient(app.address);
     try {

@@ -62,16 +62,13 @@ describe("request logs", () => {
   // A token resolver like an auth layer's, including one that quotes the rejected token in its error.
   const byToken: ResolveCaller = (md) => {
     const auth = String(md.get("authorization")[0] ?? "");
-    if (auth === `Bearer ${SECRET}`) return { ...singleTenant("acme")(md) };
+    if (auth === `Bearer ${SECRET}`) return singleTenant("acme")(md);
     throw new StreamgateError(status.UNAUTHENTICATED, `token ${auth.replace(/^Bearer /, "")} is not valid`);
   };
   let app: Streamgate;
 
   beforeAll(async () => {
-    const config = loadConfig(
-      {},
-      { listen: "127.0.0.1:0", metricsListen: "off", metricsListen: "off", logLevel: "trace", keyPrefix: `test-log-${Date.now()}` },
-    );
+    const config = loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", logLevel: "trace", keyPrefix: `test-log-${Date.now()}` });
     app = await startStreamgate({ config, log: createLogger("trace", destination), redisUrl: redisUrl(), resolveCaller: byToken });
   });
   afterAll(async () => {

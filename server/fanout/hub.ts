@@ -67,6 +67,26 @@ export class Hub {
     return sub;
   }
 
+  /** Ends every subscription opened by `owner` (e.g. a revoked API key) with the error `errFor` builds. */
+  closeOwnedBy(owner: string, errFor: (sub: Subscription) => StreamgateError): number {
+    let n = 0;
+    for (const { feed } of this.feeds.values()) {
+      for (const sub of feed.subscribers()) {
+        if (sub.owner !== owner) continue;
+        sub.close(errFor(sub));
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The distinct owners of open subscriptions. */
+  owners(): Set<string> {
+    const out = new Set<string>();
+    for (const { feed } of this.feeds.values()) for (const sub of feed.subscribers()) if (sub.owner !== undefined) out.add(sub.owner);
+    return out;
+  }
+
   private scheduleStop(feed: StreamFeed): void {
     const entry = this.feeds.get(feed.keys.events);
     if (!entry || entry.feed !== feed) return;

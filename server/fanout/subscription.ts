@@ -32,6 +32,8 @@ export interface SubscriptionOptions {
   maxQueue: number;
   pageSize: number;
   signal: AbortSignal;
+  /** Who opened it (an API key id), so that all of an owner's subscriptions can be ended at once. */
+  owner?: string;
 }
 
 type State = "catchup" | "live" | "closed";
@@ -43,6 +45,7 @@ export class Subscription {
   /** Cursor of the last event handed to the transport ("" before the first). */
   lastSent = "";
   readonly filter: EventFilter;
+  readonly owner: string | undefined;
   /** Resolves when the subscription ends: with the error to report, or undefined. */
   readonly done: Promise<StreamgateError | undefined>;
   private resolveDone!: (err: StreamgateError | undefined) => void;
@@ -56,6 +59,7 @@ export class Subscription {
     private readonly opts: SubscriptionOptions,
   ) {
     this.filter = opts.filter;
+    this.owner = opts.owner;
     this.done = new Promise((res) => {
       this.resolveDone = res;
     });

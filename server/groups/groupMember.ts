@@ -51,6 +51,8 @@ export class GroupMember {
   /** Deliveries awaiting ack, with when they were sent. */
   private readonly inFlight = new Map<string, number>();
   private wake: (() => void) | undefined;
+  /** Cursor of the last event handed to the transport ("" before the first). */
+  lastDelivered = "";
 
   constructor(private readonly o: MemberOptions) {}
 
@@ -261,6 +263,7 @@ export class GroupMember {
     const now = Date.now();
     if (!o.autoAck) for (const d of deliveries) this.inFlight.set(d.deliveryId, now);
     const flowing = o.deliver(deliveries);
+    this.lastDelivered = (deliveries[deliveries.length - 1] as Delivery).event.id;
     countDelivered(o.tenantId, deliveries.length);
     if (o.autoAck) {
       for (const d of deliveries) this.inFlight.set(d.deliveryId, now);

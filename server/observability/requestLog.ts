@@ -19,8 +19,8 @@ const callers = new WeakMap<Metadata, Caller>();
 
 /** Wraps a caller resolver so the request log learns each call's tenant; behaves exactly like `resolve`. */
 export function rememberingCaller(resolve: ResolveCaller): ResolveCaller {
-  return (metadata) => {
-    const caller = resolve(metadata);
+  return async (metadata) => {
+    const caller = await resolve(metadata);
     callers.set(metadata, caller);
     return caller;
   };

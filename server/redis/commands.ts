@@ -42,6 +42,9 @@ export interface StreamgateCommands {
     dlqMaxLen: number,
   ): Promise<[[string, string[], number][], number, number]>;
   sgDlqReplay(dlq: string, retry: string, ...ids: string[]): Promise<number>;
+  sgLookupKey(keyHashes: string, keys: string, tenants: string, tokenHash: string): Promise<[string, string | null] | null>;
+  sgAcquireStream(streams: string, member: string, limit: number, ttlMs: number): Promise<[number, number]>;
+  sgRenewStreams(streams: string, ttlMs: number, ...members: string[]): Promise<number>;
 }
 
 export type SgRedis = Redis & StreamgateCommands;
@@ -51,5 +54,8 @@ export function withCommands(redis: Redis): SgRedis {
   redis.defineCommand("sgGroupJoin", { numberOfKeys: 4, lua: script("groupJoin") });
   redis.defineCommand("sgGroupClaim", { numberOfKeys: 3, lua: script("groupClaim") });
   redis.defineCommand("sgDlqReplay", { numberOfKeys: 2, lua: script("dlqReplay") });
+  redis.defineCommand("sgLookupKey", { numberOfKeys: 3, lua: script("lookupKey") });
+  redis.defineCommand("sgAcquireStream", { numberOfKeys: 1, lua: script("acquireStream") });
+  redis.defineCommand("sgRenewStreams", { numberOfKeys: 1, lua: script("renewStreams") });
   return redis as SgRedis;
 }

@@ -3,6 +3,17 @@
 //
 // <prefix>:{<tenant>}:events   the tenant's event stream
 // <prefix>:{<tenant>}:trimmed  highest stream ID removed by retention trimming
+// <prefix>:{<tenant>}:streams  sorted set of open-stream leases (member "<replica>:<n>", score = expiry ms)
+//
+// Admin data (API keys, tenant registry) sits under `<prefix>:{@admin}:`: one
+// slot, and "@" can never be part of a tenant id, so no tenant shares it.
+// Keys are looked up by the SHA-256 of the token, so they are not per tenant.
+//
+// <prefix>:{@admin}:keys        hash  key id -> JSON {id, tenant, name, createdAt, hash}
+// <prefix>:{@admin}:key-hashes  hash  hex SHA-256 of the token -> key id
+// <prefix>:{@admin}:tenants     hash  tenant id -> tier name (the tenant registry the retention sweep walks)
+// <prefix>:{@admin}:sweep-lock  string  held by the replica running the current retention sweep
+// <prefix>:{@admin}:auth-changes  pub/sub channel: JSON {type:"revoke",keyId} | {type:"tier",tenant}
 //
 // Stream entry fields (other producers may XADD these directly):
 //   routing_key  required  e.g. "revision.created"
@@ -11,6 +22,8 @@
 //   username     optional
 //   details      optional  JSON object of string -> string
 // The event's cursor is the entry ID; its timestamp is the ID's millisecond part.
+
+import { isTenantId } from "../tenancy/tenantId.js";
 
 export const Field = {
   routingKey: "routing_key",
@@ -23,11 +36,38 @@ export const Field = {
 export interface TenantKeys {
   events: string;
   trimmed: string;
+  streams: string;
 }
 
+/**
+ * Keys of one tenant. Throws on an invalid tenant id (tenancy/tenantId.ts):
+ * authentication validates ids first, this is the last line of defence
+ * against a crafted id escaping its hash tag.
+ */
 export function tenantKeys(prefix: string, tenant: string): TenantKeys {
+  if (!isTenantId(tenant)) throw new Error(`invalid tenant id ${JSON.stringify(tenant.slice(0, 80))}`);
   const base = `${prefix}:{${tenant}}`;
-  return { events: `${base}:events`, trimmed: `${base}:trimmed` };
+  return { events: `${base}:events`, trimmed: `${base}:trimmed`, streams: `${base}:streams` };
+}
+
+export interface AdminKeys {
+  keys: string;
+  keyHashes: string;
+  tenants: string;
+  sweepLock: string;
+  /** A pub/sub channel, not a key. */
+  authChanges: string;
+}
+
+export function adminKeys(prefix: string): AdminKeys {
+  const base = `${prefix}:{@admin}`;
+  return {
+    keys: `${base}:keys`,
+    keyHashes: `${base}:key-hashes`,
+    tenants: `${base}:tenants`,
+    sweepLock: `${base}:sweep-lock`,
+    authChanges: `${base}:auth-changes`,
+  };
 }
 
 // Consumer groups (one Redis consumer group per tenant and group name, on the events stream):

@@ -5,12 +5,22 @@ import type { TenantKeys } from "../redis/layout.js";
 import { compareIds } from "../redis/streamIds.js";
 import { readStreamState } from "../redis/streamState.js";
 
+/** Trailer naming the earliest cursor a client can still resume from. */
+export const EARLIEST_CURSOR_TRAILER = "streamgate-earliest-cursor";
+
+async function firstIdFrom(redis: Redis, keys: TenantKeys, from: string): Promise<string | null> {
+  const [first] = (await redis.xrange(keys.events, from, "+", "COUNT", 1)) as [string, string[]][];
+  return first ? first[0] : null;
+}
+
 /**
- * A cursor is resumable when nothing after it has been trimmed and it is not
- * beyond the stream's end (which means Redis lost or reset data): both cases
- * fail loudly instead of silently skipping or stalling.
+ * A cursor is resumable when nothing after it has been trimmed, nothing after
+ * it has fallen out of the tier's retention window (events older than
+ * `windowStart`, trimmed or not yet), and it is not beyond the stream's end
+ * (which means Redis lost or reset data): each case fails loudly with
+ * OUT_OF_RANGE instead of silently skipping or stalling.
  */
-export async function checkCursor(redis: Redis, keys: TenantKeys, cursor: string): Promise<void> {
+export async function checkCursor(redis: Redis, keys: TenantKeys, cursor: string, windowStart?: string): Promise<void> {
   const state = await readStreamState(redis, keys);
   if (compareIds(cursor, state.lastGeneratedId) > 0) {
     throw new StreamgateError(
@@ -19,12 +29,18 @@ export async function checkCursor(redis: Redis, keys: TenantKeys, cursor: string
         "Resubscribe with from_beginning or without a cursor.",
     );
   }
-  if (compareIds(state.lowWater, cursor) > 0) {
-    throw new StreamgateError(
-      status.OUT_OF_RANGE,
-      `cursor ${cursor} is older than the retained window; the earliest retained event is ${state.firstEntryId ?? "none (the stream is empty)"}. ` +
-        "Use from_beginning to replay everything retained.",
-      { "streamgate-earliest-cursor": state.firstEntryId ?? "" },
-    );
+  let gap = compareIds(state.lowWater, cursor) > 0;
+  if (!gap && windowStart !== undefined && compareIds(cursor, windowStart) < 0) {
+    // Events between the cursor and the window's start are outside the window even if not yet trimmed.
+    const between = await redis.xrange(keys.events, `(${cursor}`, `(${windowStart}`, "COUNT", 1);
+    gap = between.length > 0;
   }
+  if (!gap) return;
+  const earliest = await firstIdFrom(redis, keys, windowStart ?? "-");
+  throw new StreamgateError(
+    status.OUT_OF_RANGE,
+    `cursor ${cursor} is older than the retained window; the earliest available cursor is ${earliest ?? "none (no event is retained)"}. ` +
+      "Use from_beginning to replay everything retained.",
+    { [EARLIEST_CURSOR_TRAILER]: earliest ?? "" },
+  );
 }

@@ -55,7 +55,7 @@ export function consumeHandler(ctx: RpcContext) {
     });
 
     async function join(req: JoinGroup__Output): Promise<void> {
-      const caller = ctx.resolveCaller(call.metadata);
+      const caller = await ctx.resolveCaller(call.metadata);
       // Same start-position rules (and tier checks) as EventStream; a group has no cursor.
       const start = startPosition(
         {
@@ -85,12 +85,13 @@ export function consumeHandler(ctx: RpcContext) {
             ),
           ),
         drained: (signal) => once(call, "drain", { signal }).then(() => undefined),
+        end: fail,
         signal: abort.signal,
       });
       if (abort.signal.aborted) return;
       member = started.member;
       call.write({ joined: { member: started.name, created: started.created, ...started.settings } });
-      await started.member.run();
+      await started.run();
     }
   };
 }

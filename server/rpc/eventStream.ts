@@ -4,9 +4,9 @@ import { LAST_CURSOR_TRAILER, StreamgateError } from "../errors.js";
 import type { EventSink } from "../fanout/sinks.js";
 import { compileEventFilter } from "../filters/eventFilter.js";
 import { tenantKeys } from "../redis/layout.js";
-import { checkCursor } from "./checkCursor.js";
 import type { RpcContext } from "./context.js";
 import { startMember } from "./groupMembership.js";
+import { replayStart } from "./replayStart.js";
 import { startPosition } from "./startPosition.js";
 import { toServiceError } from "./toServiceError.js";
 
@@ -22,10 +22,12 @@ export function eventStreamHandler(ctx: RpcContext, makeSink: (call: Call, inclu
     const abort = new AbortController();
     call.on("cancelled", () => abort.abort());
     call.on("error", () => abort.abort());
-    serve(ctx, call, makeSink, abort.signal).catch((err: unknown) => {
+    const end = (err: unknown) => {
       if (abort.signal.aborted) return;
+      abort.abort();
       call.emit("error", toServiceError(err, ctx.log));
-    });
+    };
+    serve(ctx, call, makeSink, abort.signal, end).catch(end);
   };
 }
 
@@ -34,53 +36,78 @@ async function serve(
   call: Call,
   makeSink: (call: Call, includeCursor: boolean) => EventSink,
   signal: AbortSignal,
+  end: (err: StreamgateError) => void,
 ): Promise<void> {
-  const caller = ctx.resolveCaller(call.metadata);
+  const caller = await ctx.resolveCaller(call.metadata);
   const req = call.request;
   const filter = compileEventFilter(req.routingKeyFilter, req.krefFilter, ctx.config.maxFilterLength);
   if (typeof filter === "string") throw new StreamgateError(status.INVALID_ARGUMENT, filter);
-  const start = startPosition(req, caller.tier);
   if (req.consumerGroup) {
     // Kumiho's clients cannot acknowledge: a delivery counts once handed to the transport.
     const sink = makeSink(call, caller.tier.supportsCursor);
-    const { member } = await startMember(ctx, caller, {
+    const started = await startMember(ctx, caller, {
       group: req.consumerGroup,
       member: "",
       routingKeyFilter: req.routingKeyFilter,
       krefFilter: req.krefFilter,
-      start,
+      start: startPosition(req, caller.tier),
       maxInFlight: 0,
       maxDeliveries: 0,
       ackTimeoutMs: 0,
       autoAck: true,
       deliver: (deliveries) => sink.write(deliveries.map((d) => d.event)),
       drained: sink.drained,
+      end,
       signal,
     });
     if (signal.aborted) return;
     call.sendMetadata(new Metadata());
-    await member.run();
+    await started.run();
     if (!signal.aborted) call.end();
     return;
   }
   const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
-  if (start.kind === "after") await checkCursor(ctx.redis, keys, start.id);
-  const includeCursor = caller.tier.supportsCursor;
-  const sub = await ctx.hub.subscribe(keys, caller.tenantId, {
-    filter,
-    sink: makeSink(call, includeCursor),
-    start,
-    includeCursor,
-    maxQueue: ctx.config.subscriberQueue,
-    pageSize: ctx.config.readBatch,
-    signal,
-  });
-  if (signal.aborted) return;
-  call.sendMetadata(new Metadata());
-  const err = await sub.done;
-  if (signal.aborted) return;
-  if (err) throw err;
-  call.end();
+  const start = await replayStart(ctx.redis, keys, caller.tier, startPosition(req, caller.tier));
+  const lease = await ctx.streamLeases.acquire(keys.streams, caller.tenantId, caller.tier);
+  let expiry: NodeJS.Timeout | undefined;
+  try {
+    const includeCursor = caller.tier.supportsCursor;
+    const sub = await ctx.hub.subscribe(keys, caller.tenantId, {
+      filter,
+      sink: makeSink(call, includeCursor),
+      start,
+      includeCursor,
+      maxQueue: ctx.config.subscriberQueue,
+      pageSize: ctx.config.readBatch,
+      signal,
+      owner: caller.keyId,
+    });
+    if (signal.aborted) return;
+    const validFor = caller.expiresAt === undefined ? undefined : caller.expiresAt - Date.now();
+    if (validFor !== undefined && validFor < MAX_TIMER_MS) {
+      expiry = setTimeout(() => sub.close(credentialsEnded("the token expired", sub.lastSent)), Math.max(0, validFor));
+    }
+    call.sendMetadata(new Metadata());
+    const err = await sub.done;
+    if (signal.aborted) return;
+    if (err) throw err;
+    call.end();
+  } finally {
+    clearTimeout(expiry);
+    lease.release();
+  }
+}
+
+/** setTimeout's longest delay; a token valid for longer is not timed (it will be re-checked on the next call). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The error a stream ends with when its credentials stop being valid (revoked key, expired token). */
+export function credentialsEnded(why: string, lastCursor: string): StreamgateError {
+  return new StreamgateError(
+    status.UNAUTHENTICATED,
+    `${why}; the stream was ended${lastCursor ? ` after cursor ${lastCursor}` : ""}. Reconnect with valid credentials.`,
+    { [LAST_CURSOR_TRAILER]: lastCursor },
+  );
 }
 
 /** The error a subscription ends with when the server shuts down: resume from its last cursor elsewhere. */

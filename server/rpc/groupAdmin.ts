@@ -20,7 +20,7 @@ function groupRpc<Req extends { group?: string }, Res>(
 ): Unary<Req, Res> {
   return (call, callback) => {
     (async () => {
-      const caller = ctx.resolveCaller(call.metadata);
+      const caller = await ctx.resolveCaller(call.metadata);
       requireGroups(caller);
       const group = call.request.group ?? "";
       if (needsGroup) {

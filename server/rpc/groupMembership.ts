@@ -7,7 +7,7 @@ import { type Delivery, GroupMember } from "../groups/groupMember.js";
 import { groupStartId, joinGroup } from "../groups/joinGroup.js";
 import { checkName, generatedMemberName } from "../groups/names.js";
 import type { SgRedis } from "../redis/commands.js";
-import { groupKeys } from "../redis/layout.js";
+import { groupKeys, tenantKeys } from "../redis/layout.js";
 import type { Caller } from "../tenancy/caller.js";
 import type { RpcContext } from "./context.js";
 
@@ -23,7 +23,22 @@ export interface JoinRequest {
   autoAck: boolean;
   deliver(deliveries: Delivery[]): boolean;
   drained(signal: AbortSignal): Promise<void>;
+  /** Ends the member's call with an error (key revoked, server shutting down). */
+  end(err: StreamgateError): void;
   signal: AbortSignal;
+}
+
+/** A joined member, not yet running. */
+export interface StartedMember {
+  member: GroupMember;
+  name: string;
+  created: boolean;
+  settings: { maxDeliveries: number; ackTimeoutMs: number };
+  /**
+   * Runs the member until its call ends, holding one of the tenant's stream
+   * slots and registered so that revoking its key or shutting down ends it.
+   */
+  run(): Promise<void>;
 }
 
 /** Checks the caller may use consumer groups at all (the tier's capability). */
@@ -34,11 +49,7 @@ export function requireGroups(caller: Caller): void {
 }
 
 /** Validates, creates or joins the group, and returns a member ready to run. */
-export async function startMember(
-  ctx: RpcContext,
-  caller: Caller,
-  req: JoinRequest,
-): Promise<{ member: GroupMember; name: string; created: boolean; settings: { maxDeliveries: number; ackTimeoutMs: number } }> {
+export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequest): Promise<StartedMember> {
   requireGroups(caller);
   const problem = checkName("group", req.group) ?? (req.member ? checkName("member", req.member) : null);
   if (problem) throw new StreamgateError(status.INVALID_ARGUMENT, problem);
@@ -84,5 +95,20 @@ export async function startMember(
     signal: req.signal,
     log: ctx.log.child({ group: req.group, member: name }),
   });
-  return { member, name, created, settings };
+  const lease = await ctx.streamLeases.acquire(tenantKeys(config.keyPrefix, caller.tenantId).streams, caller.tenantId, caller.tier);
+  return {
+    member,
+    name,
+    created,
+    settings,
+    async run() {
+      const unregister = ctx.members.add({ owner: caller.keyId, lastCursor: () => member.lastDelivered, end: req.end });
+      try {
+        await member.run();
+      } finally {
+        unregister();
+        lease.release();
+      }
+    },
+  };
 }

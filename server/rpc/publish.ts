@@ -4,11 +4,12 @@ import type { PublishBatchResponse } from "../../client-sdk/src/generated/stream
 import type { PublishRequest__Output } from "../../client-sdk/src/generated/streamgate/v1/PublishRequest.js";
 import type { PublishResponse } from "../../client-sdk/src/generated/streamgate/v1/PublishResponse.js";
 import { StreamgateError } from "../errors.js";
-import { toStreamFields } from "../events/storedEvent.js";
+import { appendEvents } from "../events/appendEvents.js";
 import { type NewEvent, validateEvent } from "../events/validateEvent.js";
 import { countPublished } from "../observability/counters.js";
 import { tenantKeys } from "../redis/layout.js";
 import { idMillis } from "../redis/streamIds.js";
+import type { Caller } from "../tenancy/caller.js";
 import type { RpcContext } from "./context.js";
 import { toServiceError } from "./toServiceError.js";
 
@@ -40,33 +41,33 @@ function unary<Req, Res>(ctx: RpcContext, run: (call: ServerUnaryCall<Req, Res>)
 
 export function publishHandler(ctx: RpcContext) {
   return unary<PublishRequest__Output, PublishResponse>(ctx, async (call) => {
-    const caller = ctx.resolveCaller(call.metadata);
+    const caller = await ctx.resolveCaller(call.metadata);
     const ev = checked(ctx, call.request);
-    const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
-    const id = (await ctx.redis.xadd(keys.events, "*", ...toStreamFields(ev))) as string;
-    countPublished(caller.tenantId, 1);
-    return { cursor: id, timestamp: new Date(idMillis(id)).toISOString() };
+    const [id] = await append(ctx, caller, [ev]);
+    return { cursor: id as string, timestamp: new Date(idMillis(id as string)).toISOString() };
   });
 }
 
 /** All events or none: validated together, then appended in one MULTI/EXEC. */
 export function publishBatchHandler(ctx: RpcContext) {
   return unary<PublishBatchRequest__Output, PublishBatchResponse>(ctx, async (call) => {
-    const caller = ctx.resolveCaller(call.metadata);
+    const caller = await ctx.resolveCaller(call.metadata);
     const reqs = call.request.events ?? [];
     if (reqs.length === 0) throw new StreamgateError(status.INVALID_ARGUMENT, "events is empty");
     if (reqs.length > ctx.config.maxBatchEvents) {
       throw new StreamgateError(status.INVALID_ARGUMENT, `batch has ${reqs.length} events; the limit is ${ctx.config.maxBatchEvents}`);
     }
     const events = reqs.map((r, i) => checked(ctx, r, `events[${i}]: `));
-    const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
-    const multi = ctx.redis.multi();
-    for (const ev of events) multi.xadd(keys.events, "*", ...toStreamFields(ev));
-    const results = await multi.exec();
-    if (!results) throw new StreamgateError(status.UNAVAILABLE, "batch was aborted by Redis; nothing was published");
-    const failed = results.find(([err]) => err);
-    if (failed) throw failed[0];
-    countPublished(caller.tenantId, events.length);
-    return { cursors: results.map(([, id]) => id as string) };
+    return { cursors: await append(ctx, caller, events) };
   });
+}
+
+/** The tenant's publish rate, then the append (with a retention trim when one is due). */
+async function append(ctx: RpcContext, caller: Caller, events: NewEvent[]): Promise<string[]> {
+  ctx.publishRate.take(caller.tenantId, caller.tier, events.length);
+  const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
+  const trim = ctx.writeTrimmer.due(keys.events, caller.tier, events.length);
+  const ids = await appendEvents(ctx.redis, keys, events, trim ? caller.tier : undefined);
+  countPublished(caller.tenantId, events.length);
+  return ids;
 }

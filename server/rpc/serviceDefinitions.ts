@@ -37,3 +37,4 @@ export const kumihoService = withPreEncoded(service("kumiho.KumihoService"), ["E
 export const streamgateService = withPreEncoded(service("streamgate.v1.Streamgate"), ["Subscribe"]);
 export const consumerGroupsService = withPreEncoded(service("streamgate.v1.ConsumerGroups"), ["Consume"]);
 export const healthService = service("grpc.health.v1.Health");
+export const adminService = service("streamgate.v1.Admin");

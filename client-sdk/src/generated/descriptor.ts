@@ -614,6 +614,155 @@ export const descriptor = {
                   "id": 1
                 }
               }
+            },
+            "Admin": {
+              "methods": {
+                "CreateKey": {
+                  "requestType": "CreateKeyRequest",
+                  "responseType": "CreateKeyResponse"
+                },
+                "ListKeys": {
+                  "requestType": "ListKeysRequest",
+                  "responseType": "ListKeysResponse"
+                },
+                "RevokeKey": {
+                  "requestType": "RevokeKeyRequest",
+                  "responseType": "RevokeKeyResponse"
+                },
+                "SetTier": {
+                  "requestType": "SetTierRequest",
+                  "responseType": "SetTierResponse"
+                }
+              }
+            },
+            "ApiKey": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                },
+                "tenant": {
+                  "type": "string",
+                  "id": 2
+                },
+                "tier": {
+                  "type": "string",
+                  "id": 3
+                },
+                "name": {
+                  "type": "string",
+                  "id": 4
+                },
+                "createdAt": {
+                  "type": "string",
+                  "id": 5
+                }
+              }
+            },
+            "CreateKeyRequest": {
+              "fields": {
+                "tenant": {
+                  "type": "string",
+                  "id": 1
+                },
+                "tier": {
+                  "type": "string",
+                  "id": 2
+                },
+                "name": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "CreateKeyResponse": {
+              "fields": {
+                "key": {
+                  "type": "ApiKey",
+                  "id": 1
+                },
+                "token": {
+                  "type": "string",
+                  "id": 2
+                },
+                "previousTier": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "ListKeysRequest": {
+              "fields": {
+                "tenant": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "ListKeysResponse": {
+              "fields": {
+                "keys": {
+                  "rule": "repeated",
+                  "type": "ApiKey",
+                  "id": 1
+                }
+              }
+            },
+            "RevokeKeyRequest": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                }
+              }
+            },
+            "RevokeKeyResponse": {
+              "fields": {
+                "key": {
+                  "type": "ApiKey",
+                  "id": 1
+                }
+              }
+            },
+            "SetTierRequest": {
+              "oneofs": {
+                "target": {
+                  "oneof": [
+                    "keyId",
+                    "tenant"
+                  ]
+                }
+              },
+              "fields": {
+                "keyId": {
+                  "type": "string",
+                  "id": 1
+                },
+                "tenant": {
+                  "type": "string",
+                  "id": 2
+                },
+                "tier": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "SetTierResponse": {
+              "fields": {
+                "tenant": {
+                  "type": "string",
+                  "id": 1
+                },
+                "tier": {
+                  "type": "string",
+                  "id": 2
+                },
+                "previousTier": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
             }
           }
         }

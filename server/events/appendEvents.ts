@@ -1,0 +1,34 @@
+import { status } from "@grpc/grpc-js";
+import { StreamgateError } from "../errors.js";
+import type { SgRedis } from "../redis/commands.js";
+import type { TenantKeys } from "../redis/layout.js";
+import { trimStream } from "../retention/trimStream.js";
+import type { Tier } from "../tenancy/tiers.js";
+import { toStreamFields } from "./storedEvent.js";
+import type { NewEvent } from "./validateEvent.js";
+
+/**
+ * Appends events to a tenant's stream, all or none (one MULTI for several),
+ * and resolves with their cursors. With `trimTier`, the stream is trimmed to
+ * that tier's retention right after: the trim is pipelined behind the append,
+ * so it costs no extra round trip, and Redis serves the blocked shared reader
+ * between the two, before anything is trimmed.
+ */
+export async function appendEvents(redis: SgRedis, keys: TenantKeys, events: readonly NewEvent[], trimTier?: Tier): Promise<string[]> {
+  let append: Promise<string[]>;
+  if (events.length === 1) {
+    append = redis.xadd(keys.events, "*", ...toStreamFields(events[0] as NewEvent)).then((id) => [id as string]);
+  } else {
+    const multi = redis.multi();
+    for (const ev of events) multi.xadd(keys.events, "*", ...toStreamFields(ev));
+    append = multi.exec().then((results) => {
+      if (!results) throw new StreamgateError(status.UNAVAILABLE, "batch was aborted by Redis; nothing was published");
+      const failed = results.find(([err]) => err);
+      if (failed) throw failed[0];
+      return results.map(([, id]) => id as string);
+    });
+  }
+  if (!trimTier) return append;
+  const [ids] = await Promise.all([append, trimStream(redis, keys, trimTier)]);
+  return ids;
+}

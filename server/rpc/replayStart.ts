@@ -1,0 +1,31 @@
+import type { StartAt } from "../fanout/subscription.js";
+import type { SgRedis } from "../redis/commands.js";
+import type { TenantKeys } from "../redis/layout.js";
+import { compareIds } from "../redis/streamIds.js";
+import { windowStart } from "../retention/retentionWindow.js";
+import { trimStream } from "../retention/trimStream.js";
+import type { Tier } from "../tenancy/tiers.js";
+import { checkCursor } from "./checkCursor.js";
+
+/**
+ * Bounds a replay (from_beginning, from_timestamp or a cursor) by the tier's
+ * retention: the stream is first trimmed to the tier (exact buffer size and
+ * time window, so a replay never returns what the tier does not keep, even if
+ * no write or sweep trimmed it yet), then the start is moved up to the
+ * window's start, and a cursor with events missing after it is refused with
+ * OUT_OF_RANGE naming the earliest available cursor.
+ */
+export async function replayStart(redis: SgRedis, keys: TenantKeys, tier: Tier, start: StartAt, nowMs = Date.now()): Promise<StartAt> {
+  if (start.kind === "live") return start;
+  await trimStream(redis, keys, tier, nowMs);
+  const from = windowStart(tier, nowMs);
+  switch (start.kind) {
+    case "beginning":
+      return from === undefined ? start : { kind: "from", id: from };
+    case "from":
+      return from !== undefined && compareIds(start.id, from) < 0 ? { kind: "from", id: from } : start;
+    case "after":
+      await checkCursor(redis, keys, start.id, from);
+      return start;
+  }
+}
