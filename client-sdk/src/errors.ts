@@ -24,6 +24,11 @@ export class StreamgateClientError extends Error {
   get codeName(): string {
     return status[this.code] ?? String(this.code);
   }
+
+  /** True when reconnecting may succeed (see {@link isRetryable}). */
+  get retryable(): boolean {
+    return isRetryable(this);
+  }
 }
 
 interface GrpcErrorLike {
@@ -43,7 +48,33 @@ export function fromGrpcError(err: unknown): StreamgateClientError {
   return new StreamgateClientError(code, e?.details || e?.message || String(err), trailers, { cause: err });
 }
 
-/** The error an aborted signal ends a subscription with: its reason, or a DOMException named AbortError. */
+/** The error an aborted signal ends a call with: its reason, or a DOMException named AbortError. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("The operation was aborted", "AbortError");
+}
+
+// grpc-js reports a stream reset by the transport (not by the server's handler)
+// as INTERNAL with these details; see its subchannel-call.ts.
+const TRANSPORT_RESET = /^Received RST_STREAM|Call ended without gRPC status/;
+
+/**
+ * Whether a broken stream is worth reopening: the server is unavailable or
+ * draining (UNAVAILABLE), shed the subscriber (RESOURCE_EXHAUSTED, ABORTED), or
+ * the transport dropped the call (CANCELLED that the client did not ask for,
+ * INTERNAL from a reset HTTP/2 stream). Everything else (UNAUTHENTICATED,
+ * PERMISSION_DENIED, INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION,
+ * UNIMPLEMENTED, a server-side INTERNAL, ...) would fail the same way again.
+ */
+export function isRetryable(err: StreamgateClientError): boolean {
+  switch (err.code) {
+    case status.UNAVAILABLE:
+    case status.RESOURCE_EXHAUSTED:
+    case status.ABORTED:
+    case status.CANCELLED:
+      return true;
+    case status.INTERNAL:
+      return TRANSPORT_RESET.test(err.message);
+    default:
+      return false;
+  }
 }

@@ -42,6 +42,12 @@ export class Subscription {
   position = MIN_ID;
   /** Cursor of the last event handed to the transport ("" before the first). */
   lastSent = "";
+  /**
+   * Set by begin(): every event strictly after this stream ID will be delivered
+   * (the feed's position for a live start, the cursor for a resume); undefined
+   * for from_beginning/from_timestamp, which no exclusive cursor describes.
+   */
+  startedAfter: string | undefined;
   readonly filter: EventFilter;
   /** Resolves when the subscription ends: with the error to report, or undefined. */
   readonly done: Promise<StreamgateError | undefined>;
@@ -68,10 +74,14 @@ export class Subscription {
     const start = this.opts.start;
     if (start.kind === "live") {
       this.position = this.feed.lastId;
+      this.startedAfter = this.position;
       this.state = "live";
       return;
     }
-    if (start.kind === "after") this.position = start.id;
+    if (start.kind === "after") {
+      this.position = start.id;
+      this.startedAfter = start.id;
+    }
     const first = start.kind === "after" ? `(${start.id}` : start.kind === "from" ? start.id : "-";
     this.run(() => this.catchUp(first, start.kind === "after" ? status.OUT_OF_RANGE : status.RESOURCE_EXHAUSTED));
   }

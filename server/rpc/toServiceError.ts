@@ -1,16 +1,23 @@
 import { Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
 import { StreamgateError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
 
 /**
  * Maps a failure to what goes on the wire: deliberate errors keep their code
- * and message; anything else becomes INTERNAL with the cause logged, never sent.
+ * and message; Redis being unreachable is UNAVAILABLE (an outage clients retry);
+ * anything else becomes INTERNAL with the cause logged, never sent.
  */
 export function toServiceError(err: unknown, log: Logger): ServerErrorResponse {
   if (err instanceof StreamgateError) {
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(err.trailers)) if (v) metadata.set(k, v);
     return Object.assign(new Error(err.message), { code: err.code, details: err.message, metadata });
+  }
+  if (isRedisUnavailable(err)) {
+    log.warn({ err: (err as Error).message }, "Redis is unavailable");
+    const message = "Redis is unavailable; retry shortly";
+    return Object.assign(new Error(message), { code: status.UNAVAILABLE, details: message });
   }
   log.error({ err }, "unexpected error in RPC");
   return Object.assign(new Error("internal error; see server logs"), { code: status.INTERNAL, details: "internal error; see server logs" });
