@@ -9,6 +9,7 @@ export class StreamgateClientError extends Error {
   /** Trailing metadata the server sent with the error (e.g. `streamgate-last-cursor`). */
   readonly trailers: Record<string, string>;
 
+  /** Usually made by the client from a grpc-js error; `options.cause` keeps the original. */
   constructor(
     /** The gRPC status code (see {@link Code}). */
     readonly code: status,

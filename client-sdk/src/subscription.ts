@@ -41,7 +41,9 @@ export interface ResumedInfo {
 
 /** Listener signatures of {@link EventSubscription.on}. */
 export interface SubscriptionEventMap {
+  /** The stream broke (or a reconnect attempt failed) and will be reopened after `info.delayMs`. */
   reconnect: (info: ReconnectInfo) => void;
+  /** The server registered the subscription again after a break. */
   resumed: (info: ResumedInfo) => void;
 }
 
@@ -308,12 +310,12 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
       return;
     }
     if (this.attempts >= this.policy.maxAttempts) {
-      const gaveUp = new StreamgateClientError(
-        error.code,
-        `${error.message} (gave up after ${this.attempts} reconnect attempts)`,
-        error.trailers,
-        { cause: error },
-      );
+      const gaveUp =
+        this.attempts === 0
+          ? error
+          : new StreamgateClientError(error.code, `${error.message} (gave up after ${this.attempts} reconnect attempts)`, error.trailers, {
+              cause: error,
+            });
       this.finish({ error: gaveUp });
       return;
     }

@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../../client-sdk/src/index.js";
 import { commands } from "../../server/cli/commands/index.js";
 import { freePort } from "../../server/redis/localRedis.js";
-import { startTestServer, type TestServer, take, waitFor } from "../helpers.js";
+import { startRestartableServer, startTestServer, type TestServer, take, waitFor } from "../helpers.js";
 import { runCli, runInProcess, startCli } from "./runCli.js";
 
 let t: TestServer;
@@ -203,6 +204,37 @@ describe("publish and tail", () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/INVALID_ARGUMENT: line 2: routing_key "Not A Routing Key" must be/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("tail across a server restart", () => {
+  it("reports the outage on stderr and prints every event exactly once", async () => {
+    const server = await startRestartableServer();
+    const client = createClient({ address: server.address });
+    try {
+      const tail = startCli(["tail", "--json", "-r", "outage.*"], { STREAMGATE_ADDRESS: server.address });
+      await waitFor(() => tail.stderr.includes("following"), "the tail to be live");
+      const before = await client.publish({ routingKey: "outage.before", kref: "kref://p/s/a.model" });
+      await waitFor(() => tail.stdout.includes(before), "the first event");
+      await server.stop();
+      await server.start();
+      await waitFor(() => tail.stderr.includes("reconnected after"), "the tail to reconnect");
+      const after = await client.publish({ routingKey: "outage.after", kref: "kref://p/s/a.model" });
+      await waitFor(() => tail.stdout.includes(after), "the event after the restart");
+      tail.child.kill("SIGINT");
+      const r = await tail.done;
+      expect(r.code).toBe(0);
+      expect(
+        r.stdout
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l).cursor),
+      ).toEqual([before, after]);
+      expect(r.stderr).toMatch(/stream lost \(UNAVAILABLE: server is shutting down/);
+    } finally {
+      client.close();
+      await server.stop();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import type { EventStreamOptions, ReconnectInfo, ResumedInfo } from "../../../client-sdk/src/index.js";
-import { toCliError, UsageError } from "../cliError.js";
+import { tidy, toCliError, UsageError } from "../cliError.js";
 import { painter } from "../colors.js";
 import type { Command, FlagValues } from "../command.js";
 import { positiveInt } from "../command.js";
@@ -29,8 +29,8 @@ function startPosition(values: FlagValues, cursorFile: CursorFile | undefined): 
   return { options: {}, describe: "live" };
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
 /** `streamgate tail`: follows the stream, one line (or JSON object) per event on stdout. */
@@ -106,12 +106,13 @@ export const tail: Command = {
         resume: { maxAttempts },
       });
       sub.on("reconnect", ({ attempt, delayMs, error }: ReconnectInfo) => {
-        note(
-          `stream lost (${error.codeName}: ${error.message}); reconnecting in ${seconds(delayMs)} (attempt ${attempt}${maxAttempts < 1e9 ? ` of ${maxAttempts}` : ""})`,
-        );
+        const why = `${error.codeName}: ${tidy(error.message)}`;
+        const of = Number.isFinite(maxAttempts) ? ` of ${maxAttempts}` : "";
+        if (attempt === 1) note(`stream lost (${why}); reconnecting in ${duration(delayMs)}`);
+        else note(`reconnect failed (${why}); retrying in ${duration(delayMs)} (attempt ${attempt}${of})`);
       });
       sub.on("resumed", ({ downtimeMs, cursor }: ResumedInfo) => {
-        note(`reconnected after ${seconds(downtimeMs)}; continuing ${cursor ? `after cursor ${cursor}` : "live"}`);
+        note(`reconnected after ${duration(downtimeMs)}; continuing ${cursor ? `after cursor ${cursor}` : "live"}`);
       });
       sub.ready.then(
         () => {
