@@ -324,7 +324,11 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
     const delayMs = backoffDelay(this.attempts, this.policy);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.connect();
+      try {
+        this.connect();
+      } catch (err) {
+        this.finish({ error: fromGrpcError(err) }); // e.g. the channel was closed under us
+      }
     }, delayMs);
     this.emit("reconnect", { attempt: this.attempts, delayMs, error, cursor: this.lastCursor });
   }

@@ -1,6 +1,7 @@
 // Auto-resume over real restarts: the server process (in-process close + start
 // on the same port) and the redis-server itself, while a publisher writes.
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -43,6 +44,29 @@ function startPublisher(client: StreamgateClient) {
       running = false;
       await done;
     },
+  };
+}
+
+/** A TCP proxy whose connections can be reset at once (RST), as a network failure would. */
+async function startResettableProxy(targetPort: number) {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = netConnect(targetPort, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.on("close", () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    resetAll() {
+      for (const s of sockets) s.resetAndDestroy();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
@@ -133,6 +157,40 @@ describe("auto-resume across restarts", () => {
       await server.start();
     });
     for (const n of reconnects) expect(n).toBeGreaterThan(0);
+  });
+
+  it("a connection reset mid-stream (no status from the server): the loop gets every event exactly once, in order", async () => {
+    const server = await startRestartableServer();
+    const proxy = await startResettableProxy(server.app.port);
+    const redis = new Redis(redisUrl());
+    const consumer = createClient({ address: proxy.address });
+    const publisher = createClient({ address: server.address });
+    cleanups.push(
+      () => server.stop(),
+      () => proxy.close(),
+      () => redis.disconnect(),
+      () => consumer.close(),
+      () => publisher.close(),
+    );
+    const sub = consumer.eventStream({ resume: fastResume });
+    await sub.ready;
+    const errors: string[] = [];
+    sub.on("reconnect", (info) => errors.push(info.error.codeName));
+    const received: string[] = [];
+    const loop = consume(sub, received);
+    const pub = startPublisher(publisher);
+    await waitFor(() => received.length >= 50, "events before the reset");
+    proxy.resetAll();
+    await waitFor(() => errors.length > 0, "the reset to be noticed");
+    const at = received.length;
+    await waitFor(() => received.length >= at + 50, "events after the reset", 20_000);
+    await pub.stop();
+    const ids = (await redis.xrange(server.streamKey, "-", "+")).map(([id]) => id);
+    await waitFor(() => received.length >= ids.length, "every event", 20_000);
+    expect(received).toEqual(ids);
+    expect(errors[0]).toBe("UNAVAILABLE");
+    sub.close();
+    expect(await loop).toBeUndefined();
   });
 
   it("a live subscription with no event yet resumes from where it started: events written during the outage arrive", async () => {

@@ -109,7 +109,8 @@ async function publishStdin(client: StreamgateClient, connection: Connection, va
     progress?.clear();
   }
   const elapsed = Date.now() - started;
-  if (!quiet || failure || outcome !== ExitCode.ok) {
+  // The summary tells what was published; after a failure only if something was (the error line says the rest).
+  if (failure ? published > 0 : !quiet || outcome !== ExitCode.ok) {
     const what = `${published.toLocaleString("en-US")} event${published === 1 ? "" : "s"}`;
     const how = `in ${(elapsed / 1000).toFixed(2)} s (${rate(published, elapsed)} events/s)`;
     io.stderr.write(`streamgate publish: published ${what} ${how}${outcome === ExitCode.interrupted ? "; interrupted" : ""}\n`);
