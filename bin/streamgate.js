@@ -5,19 +5,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-
-async function load(module) {
-  const built = join(root, `dist/server/cli/${module}.js`);
-  if (existsSync(built)) return import(pathToFileURL(built).href);
+const built = join(root, "dist/server/cli/main.js");
+if (existsSync(built)) {
+  await import(pathToFileURL(built).href);
+} else {
   const { register } = await import("tsx/esm/api");
   register();
-  return import(pathToFileURL(join(root, `server/cli/${module}.ts`)).href);
-}
-
-// `keys` goes to the key-management command until the CLI dispatcher (server/cli/main.ts) routes it.
-if (process.argv[2] === "keys") {
-  const { runKeysCommand } = await load("keysCommand");
-  process.exitCode = await runKeysCommand(process.argv.slice(3));
-} else {
-  await load("main");
+  await import(pathToFileURL(join(root, "server/cli/main.ts")).href);
 }

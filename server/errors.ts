@@ -15,3 +15,7 @@ export class StreamgateError extends Error {
 }
 
 export const LAST_CURSOR_TRAILER = "streamgate-last-cursor";
+
+/** Trailer saying why the server ended a stream; "slow-consumer" marks a RESOURCE_EXHAUSTED the client may resume from. */
+export const REASON_TRAILER = "streamgate-reason";
+export const SLOW_CONSUMER = "slow-consumer";

@@ -1,14 +1,23 @@
-// `npm start`: validated config, Redis (REDIS_URL or an embedded redis-server
-// child), the gRPC server, and a bounded graceful shutdown on SIGTERM/SIGINT.
+// `npm start` (and `streamgate serve`, which calls serve()): validated config,
+// Redis (REDIS_URL or an embedded redis-server child), the gRPC server, and a
+// bounded graceful shutdown on SIGTERM/SIGINT.
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { startStreamgate } from "./app.js";
-import { ConfigError, loadConfig } from "./config/loadConfig.js";
+import { type Config, ConfigError, loadConfig } from "./config/loadConfig.js";
 import { createLogger } from "./observability/logger.js";
 import { type LocalRedis, RedisServerMissingError, startLocalRedis } from "./redis/localRedis.js";
 
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+/**
+ * Starts the server from the environment (and STREAMGATE_CONFIG), with
+ * `overrides` on top; resolves once it is listening. Exits the process with
+ * code 2 on invalid configuration or a missing redis-server, and with 0 after
+ * a graceful shutdown on SIGTERM/SIGINT.
+ */
+export async function serve(overrides: Partial<Config> = {}): Promise<void> {
+  let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, overrides);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`streamgate: invalid configuration: ${err.message}\n`);
@@ -55,11 +64,17 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-main().catch((err: unknown) => {
+// Run when this file is the entry point (npm start, npm run dev), not when the CLI imports serve().
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  serve().catch(exitOnStartFailure);
+}
+
+/** One clear line and an exit code: 2 for configuration the operator must fix, 1 otherwise. */
+export function exitOnStartFailure(err: unknown): never {
   if (err instanceof ConfigError) {
     process.stderr.write(`streamgate: invalid configuration: ${err.message}\n`);
     process.exit(2);
   }
   process.stderr.write(`streamgate: failed to start: ${(err as Error).message}\n`);
   process.exit(1);
-});
+}

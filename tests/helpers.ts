@@ -7,6 +7,7 @@ import { createClient, type Event, type EventSubscription, type StreamgateClient
 import { type Streamgate, startStreamgate } from "../server/app.js";
 import { type Config, loadConfig } from "../server/config/loadConfig.js";
 import { createLogger } from "../server/observability/logger.js";
+import { tenantKeys } from "../server/redis/layout.js";
 import type { ResolveCaller } from "../server/tenancy/caller.js";
 
 export const redisUrl = (): string => inject("redisUrl");
@@ -91,3 +92,46 @@ export function drainCall(call: import("@grpc/grpc-js").ClientReadableStream<unk
     call.on("end", () => resolve({ messages }));
   });
 }
+
+/** A server that can be stopped and started again on the same port and key prefix, as a restart would. */
+export interface RestartableServer {
+  /** The running instance (replaced by each start()). */
+  readonly app: Streamgate;
+  readonly address: string;
+  readonly config: Config;
+  /** The tenant's event stream key in Redis. */
+  readonly streamKey: string;
+  /** Graceful stop (app.close()): open streams end with UNAVAILABLE and their last cursor. */
+  stop(): Promise<void>;
+  /** Starts a new instance on the same port with the same key prefix. */
+  start(): Promise<void>;
+}
+
+export async function startRestartableServer(url: string = redisUrl(), overrides: Partial<Config> = {}): Promise<RestartableServer> {
+  const base = { keyPrefix: `test-${randomUUID()}`, logLevel: "silent", feedLingerMs: 0, shutdownGraceMs: 1000, ...overrides } as const;
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+  let config = loadConfig({}, { ...base, listen: "127.0.0.1:0" });
+  let app = await startStreamgate({ config, log, redisUrl: url });
+  config = loadConfig({}, { ...base, listen: `127.0.0.1:${app.port}` });
+  let running = true;
+  return {
+    get app() {
+      return app;
+    },
+    address: app.address,
+    config,
+    streamKey: tenantKeys(config.keyPrefix, config.tenant).events,
+    async stop() {
+      if (!running) return;
+      running = false;
+      await app.close(1000);
+    },
+    async start() {
+      if (running) return;
+      app = await startStreamgate({ config, log, redisUrl: url });
+      running = true;
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -3,6 +3,8 @@ import {
   type ChannelOptions,
   type Client,
   type ClientReadableStream,
+  type ClientUnaryCall,
+  type CallOptions as GrpcCallOptions,
   credentials as grpcCredentials,
   loadPackageDefinition,
   Metadata,
@@ -10,7 +12,8 @@ import {
 } from "@grpc/grpc-js";
 import { fromJSON } from "@grpc/proto-loader";
 import { type ConsumeOptions, GroupConsumer } from "./consumer.js";
-import { fromGrpcError } from "./errors.js";
+import { detailsWithCorrelation } from "./correlation.js";
+import { abortReason, fromGrpcError } from "./errors.js";
 import type { NewEvent } from "./event.js";
 import { descriptor } from "./generated/descriptor.js";
 import type { ProtoGrpcType as GroupsProto } from "./generated/groups.js";
@@ -21,6 +24,7 @@ import type { ConsumerGroupsClient } from "./generated/streamgate/v1/ConsumerGro
 import type { EventBatch__Output } from "./generated/streamgate/v1/EventBatch.js";
 import type { ProtoGrpcType as StreamgateProto } from "./generated/streamgate.js";
 import { type GroupAdmin, groupAdmin } from "./groupAdmin.js";
+import type { ResumeOptions } from "./resume.js";
 import { EventSubscription } from "./subscription.js";
 
 /** Options of {@link createClient}. */
@@ -36,7 +40,7 @@ export interface ClientOptions {
    * "kumiho" uses kumiho.KumihoService/EventStream (one message per event), e.g. against a Kumiho server.
    */
   protocol?: "streamgate" | "kumiho";
-  /** Extra grpc-js channel options. */
+  /** Extra grpc-js channel options (they override the client's keepalive and reconnect defaults). */
   channelOptions?: ChannelOptions;
 }
 
@@ -46,43 +50,68 @@ export interface EventStreamOptions {
   routingKeyFilter?: string;
   /** Kref glob: "*" within a segment, "**" across; "" = all. */
   krefFilter?: string;
-  /** Resume strictly after this cursor (from a previous event). */
+  /** Resume strictly after this cursor (from a previous event, or a subscription's `lastCursor`). */
   cursor?: string;
   /** Replay everything retained, then continue live. */
   fromBeginning?: boolean;
   /** Replay from this time (inclusive), then continue live. */
   fromTimestamp?: string | Date;
-  /** Aborting ends the loop with the signal's reason and cancels the call on the server. */
+  /** Aborting ends the loop with the signal's reason (an AbortError) and cancels the call on the server. */
   signal?: AbortSignal;
+  /**
+   * Reconnection after a retryable break (on by default: see {@link ResumeOptions} for the
+   * defaults); `false` ends the loop with the first error instead.
+   */
+  resume?: ResumeOptions | false;
+}
+
+/** Per-call options of the unary methods. */
+export interface CallOptions {
+  /** Aborting cancels the call; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Deadline in ms from now; past it the call fails with DEADLINE_EXCEEDED. */
+  timeoutMs?: number;
 }
 
 /** What a tier allows, as the server enforces it. */
 export interface EventCapabilities {
+  /** `fromBeginning` and `fromTimestamp` are allowed. */
   supportsReplay: boolean;
+  /** Events carry cursors and `cursor` resumes are allowed. */
   supportsCursor: boolean;
+  /** Consumer groups are available. */
   supportsConsumerGroups: boolean;
   /** Hours of history kept (0 none, -1 unlimited). */
   maxRetentionHours: number;
   /** Events kept (-1 unlimited). */
   maxBufferSize: number;
+  /** The tier's name, e.g. "enterprise". */
   tier: string;
 }
 
 /** A connection to a Streamgate server. */
 export interface StreamgateClient {
-  /** Appends one event; resolves to its cursor. */
-  publish(event: NewEvent): Promise<string>;
+  /**
+   * Appends one event; resolves to its cursor. `causedBy` and `correlationId`
+   * are written to `details` (see {@link DetailKeys}).
+   */
+  publish(event: NewEvent, options?: CallOptions): Promise<string>;
   /** Appends all events or none; resolves to their cursors in order. */
-  publishBatch(events: readonly NewEvent[]): Promise<string[]>;
-  /** Subscribes at once and returns the subscription (an AsyncIterable of events). */
+  publishBatch(events: readonly NewEvent[], options?: CallOptions): Promise<string[]>;
+  /**
+   * Subscribes at once and returns the subscription (an AsyncIterable of
+   * events and a handle), synchronously. It reconnects on its own after
+   * retryable breaks; see {@link EventSubscription}. Throws TypeError when more
+   * than one start position is set or the resume options are invalid.
+   */
   eventStream(options?: EventStreamOptions): EventSubscription;
   /** The caller's tier and what it allows. */
-  getEventCapabilities(): Promise<EventCapabilities>;
+  getEventCapabilities(options?: CallOptions): Promise<EventCapabilities>;
   /** Joins a consumer group (enterprise tier): each matching event goes to one member; ack each delivery. */
   consume(options: ConsumeOptions): GroupConsumer;
   /** Consumer-group introspection and dead-letter management. */
   groups: GroupAdmin;
-  /** Closes the channel; open subscriptions end. */
+  /** Closes open subscriptions (their loops end without error) and the channel. */
   close(): void;
 }
 
@@ -93,16 +122,37 @@ const proto = loadPackageDefinition(packageDefinition) as unknown as StreamgateP
 };
 
 type Callback<T> = (err: ServiceError | null, value?: T) => void;
-type UnaryMethod<Req, Res> = (req: Req, metadata: Metadata, cb: Callback<Res>) => unknown;
+type UnaryMethod<Req, Res> = (req: Req, metadata: Metadata, options: GrpcCallOptions, cb: Callback<Res>) => ClientUnaryCall;
 
-function unary<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, req: Req, metadata: Metadata): Promise<Res> {
+function unary<Req, Res>(
+  client: Client,
+  method: UnaryMethod<Req, Res>,
+  req: Req,
+  metadata: Metadata,
+  options: CallOptions = {},
+): Promise<Res> {
+  const { signal, timeoutMs } = options;
   return new Promise((resolve, reject) => {
-    method.call(client, req, metadata, (err, value) => (err ? reject(fromGrpcError(err)) : resolve(value as Res)));
+    if (signal?.aborted) return reject(abortReason(signal));
+    const callOptions: GrpcCallOptions = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
+    const onAbort = () => call.cancel();
+    const call = method.call(client, req, metadata, callOptions, (err, value) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (!err) resolve(value as Res);
+      else reject(signal?.aborted ? abortReason(signal) : fromGrpcError(err));
+    });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
 function toWireEvent(e: NewEvent) {
-  return { routingKey: e.routingKey, kref: { uri: e.kref }, author: e.author ?? "", username: e.username ?? "", details: e.details ?? {} };
+  return {
+    routingKey: e.routingKey,
+    kref: { uri: e.kref },
+    author: e.author ?? "",
+    username: e.username ?? "",
+    details: detailsWithCorrelation(e),
+  };
 }
 
 function toRequest(o: EventStreamOptions): EventStreamRequest {
@@ -117,16 +167,27 @@ function toRequest(o: EventStreamOptions): EventStreamRequest {
   return req;
 }
 
-/** Connects to a Streamgate (or Kumiho) server. The channel connects lazily on first call. */
+/**
+ * Connects to a Streamgate (or Kumiho) server. The channel connects lazily on
+ * the first call and reconnects on its own (backoff capped at 5 s by default,
+ * so a restarted server is found again quickly).
+ */
 export function createClient(options: ClientOptions): StreamgateClient {
   const creds = options.credentials ?? grpcCredentials.createInsecure();
-  const channelOptions = { "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, ...options.channelOptions };
+  const channelOptions: ChannelOptions = {
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_timeout_ms": 10_000,
+    "grpc.initial_reconnect_backoff_ms": 100,
+    "grpc.max_reconnect_backoff_ms": 5000,
+    ...options.channelOptions,
+  };
   const sg = new proto.streamgate.v1.Streamgate(options.address, creds, channelOptions);
   const kumiho = new proto.kumiho.KumihoService(options.address, creds, { ...channelOptions, channelOverride: sg.getChannel() });
   const groups = new proto.streamgate.v1.ConsumerGroups(options.address, creds, {
     ...channelOptions,
     channelOverride: sg.getChannel(),
   }) as ConsumerGroupsClient;
+  const subscriptions = new Set<EventSubscription>();
   const metadata = () => {
     const md = new Metadata();
     if (options.token) md.set("authorization", `Bearer ${options.token}`);
@@ -134,32 +195,44 @@ export function createClient(options: ClientOptions): StreamgateClient {
   };
 
   return {
-    async publish(event) {
-      const res = await unary(sg, sg.Publish as UnaryMethod<unknown, { cursor: string }>, toWireEvent(event), metadata());
+    async publish(event, callOptions) {
+      const wire = toWireEvent(event);
+      const res = await unary(sg, sg.Publish as unknown as UnaryMethod<unknown, { cursor: string }>, wire, metadata(), callOptions);
       return res.cursor;
     },
-    async publishBatch(events) {
-      const res = await unary(
-        sg,
-        sg.PublishBatch as UnaryMethod<unknown, { cursors: string[] }>,
-        { events: events.map(toWireEvent) },
-        metadata(),
-      );
+    async publishBatch(events, callOptions) {
+      const wire = { events: events.map(toWireEvent) };
+      const res = await unary(sg, sg.PublishBatch as unknown as UnaryMethod<unknown, { cursors: string[] }>, wire, metadata(), callOptions);
       return res.cursors;
     },
     eventStream(opts = {}) {
       const request = toRequest(opts);
-      return new EventSubscription(() => {
-        if (options.protocol === "kumiho") {
-          const call = kumiho.EventStream(request, metadata()) as ClientReadableStream<unknown>;
-          return { call, unpack: (m) => [m as Event__Output] };
-        }
-        const call = sg.Subscribe(request, metadata()) as ClientReadableStream<unknown>;
-        return { call, unpack: (m) => (m as EventBatch__Output).events };
-      }, opts.signal);
+      let ended = false; // an already-aborted signal ends it inside the constructor
+      const sub = new EventSubscription(
+        (req) => {
+          if (options.protocol === "kumiho") {
+            const call = kumiho.EventStream(req, metadata()) as ClientReadableStream<unknown>;
+            return { call, unpack: (m) => [m as Event__Output] };
+          }
+          const call = sg.Subscribe(req, metadata()) as ClientReadableStream<unknown>;
+          return { call, unpack: (m) => (m as EventBatch__Output).events };
+        },
+        request,
+        {
+          signal: opts.signal,
+          resume: opts.resume,
+          onEnd: (s) => {
+            ended = true;
+            subscriptions.delete(s);
+          },
+        },
+      );
+      if (!ended) subscriptions.add(sub);
+      return sub;
     },
-    async getEventCapabilities() {
-      const c = await unary(kumiho, kumiho.GetEventCapabilities as UnaryMethod<unknown, EventCapabilities__Output>, {}, metadata());
+    async getEventCapabilities(callOptions) {
+      const method = kumiho.GetEventCapabilities as unknown as UnaryMethod<unknown, EventCapabilities__Output>;
+      const c = await unary(kumiho, method, {}, metadata(), callOptions);
       return {
         supportsReplay: c.supportsReplay,
         supportsCursor: c.supportsCursor,
@@ -174,6 +247,7 @@ export function createClient(options: ClientOptions): StreamgateClient {
     },
     groups: groupAdmin(groups, metadata),
     close() {
+      for (const sub of [...subscriptions]) sub.close();
       sg.close();
       kumiho.close();
       groups.close();

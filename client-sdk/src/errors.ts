@@ -9,6 +9,7 @@ export class StreamgateClientError extends Error {
   /** Trailing metadata the server sent with the error (e.g. `streamgate-last-cursor`). */
   readonly trailers: Record<string, string>;
 
+  /** Usually made by the client from a grpc-js error; `options.cause` keeps the original. */
   constructor(
     /** The gRPC status code (see {@link Code}). */
     readonly code: status,
@@ -23,6 +24,11 @@ export class StreamgateClientError extends Error {
   /** The code's name, e.g. "OUT_OF_RANGE". */
   get codeName(): string {
     return status[this.code] ?? String(this.code);
+  }
+
+  /** True when reconnecting may succeed (see {@link isRetryable}). */
+  get retryable(): boolean {
+    return isRetryable(this);
   }
 }
 
@@ -43,7 +49,40 @@ export function fromGrpcError(err: unknown): StreamgateClientError {
   return new StreamgateClientError(code, e?.details || e?.message || String(err), trailers, { cause: err });
 }
 
-/** The error an aborted signal ends a subscription with: its reason, or a DOMException named AbortError. */
+/** The error an aborted signal ends a call with: its reason, or a DOMException named AbortError. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("The operation was aborted", "AbortError");
+}
+
+// grpc-js reports a stream reset by the transport (not by the server's handler)
+// as INTERNAL with these details; see its subchannel-call.ts.
+const TRANSPORT_RESET = /^Received RST_STREAM|Call ended without gRPC status/;
+
+/**
+ * Whether a broken stream is worth reopening: the server is unavailable or
+ * draining (UNAVAILABLE), shed the subscriber (RESOURCE_EXHAUSTED, ABORTED), or
+ * the transport dropped the call (CANCELLED that the client did not ask for,
+ * INTERNAL from a reset HTTP/2 stream). Everything else (UNAUTHENTICATED,
+ * PERMISSION_DENIED, INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION,
+ * UNIMPLEMENTED, a server-side INTERNAL, ...) would fail the same way again.
+ */
+/** Trailer with which the server marks why it ended a stream. */
+export const REASON_TRAILER = "streamgate-reason";
+/** The reason of a subscriber ended because it fell behind (RESOURCE_EXHAUSTED): resumable from its cursor. */
+export const SLOW_CONSUMER = "slow-consumer";
+
+export function isRetryable(err: StreamgateClientError): boolean {
+  switch (err.code) {
+    case status.RESOURCE_EXHAUSTED:
+      // A slow consumer that fell behind resumes from its cursor; a quota (streams, rate) would refuse again.
+      return err.trailers[REASON_TRAILER] === SLOW_CONSUMER;
+    case status.UNAVAILABLE:
+    case status.ABORTED:
+    case status.CANCELLED:
+      return true;
+    case status.INTERNAL:
+      return TRANSPORT_RESET.test(err.message);
+    default:
+      return false;
+  }
 }

@@ -4,7 +4,7 @@
 // own position (catch-up again), so it never grows memory without bound and
 // never loses an event while Redis still retains it.
 import { status } from "@grpc/grpc-js";
-import { StreamgateError } from "../errors.js";
+import { LAST_CURSOR_TRAILER, REASON_TRAILER, SLOW_CONSUMER, StreamgateError } from "../errors.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { countDelivered, counters } from "../observability/counters.js";
 import { compareIds, idBefore, MIN_ID } from "../redis/streamIds.js";
@@ -44,6 +44,12 @@ export class Subscription {
   position = MIN_ID;
   /** Cursor of the last event handed to the transport ("" before the first). */
   lastSent = "";
+  /**
+   * Set by begin(): every event strictly after this stream ID will be delivered
+   * (the feed's position for a live start, the cursor for a resume); undefined
+   * for from_beginning/from_timestamp, which no exclusive cursor describes.
+   */
+  startedAfter: string | undefined;
   readonly filter: EventFilter;
   readonly owner: string | undefined;
   /** Resolves when the subscription ends: with the error to report, or undefined. */
@@ -77,10 +83,14 @@ export class Subscription {
     const start = this.opts.start;
     if (start.kind === "live") {
       this.position = this.feed.lastId;
+      this.startedAfter = this.position;
       this.state = "live";
       return;
     }
-    if (start.kind === "after") this.position = start.id;
+    if (start.kind === "after") {
+      this.position = start.id;
+      this.startedAfter = start.id;
+    }
     // From a timestamp: nothing before it, not even from the live feed after the hand-over.
     if (start.kind === "from") this.position = idBefore(start.id);
     const first = start.kind === "after" ? `(${start.id}` : start.kind === "from" ? start.id : "-";
@@ -183,7 +193,7 @@ export class Subscription {
           gapCode === status.OUT_OF_RANGE
             ? `cursor ${this.position} is older than the retained window (events up to ${page.lowWater} were trimmed); resume with from_beginning or a newer cursor`
             : `subscriber fell behind the retention window (events up to ${page.lowWater} were trimmed); last delivered cursor is ${this.lastSent || "none"}`,
-          { "streamgate-last-cursor": this.lastSent },
+          { [LAST_CURSOR_TRAILER]: this.lastSent, ...(gapCode === status.RESOURCE_EXHAUSTED ? { [REASON_TRAILER]: SLOW_CONSUMER } : {}) },
         );
       }
       const events = decodeEntries(page.entries, feed.tenantId, feed.keys.events, feed.log);

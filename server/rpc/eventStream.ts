@@ -13,6 +13,14 @@ import { toServiceError } from "./toServiceError.js";
 type Call = ServerWritableStream<EventStreamRequest__Output, Buffer>;
 
 /**
+ * Response header naming the position a subscription started from: every event
+ * strictly after this cursor is delivered. A client that has received no event
+ * yet resumes from it without a gap (set for live and cursor starts on tiers
+ * with cursor support).
+ */
+export const START_CURSOR_HEADER = "streamgate-start-cursor";
+
+/**
  * Serves one subscription until the client leaves or the server ends it.
  * Response headers go out as soon as the subscription is registered, so a
  * client knows it is live without sleeping.
@@ -87,7 +95,11 @@ async function serve(
     if (validFor !== undefined && validFor < MAX_TIMER_MS) {
       expiry = setTimeout(() => sub.close(credentialsEnded("the token expired", sub.lastSent)), Math.max(0, validFor));
     }
-    call.sendMetadata(new Metadata());
+    // Nothing can have been written yet: the feed dispatches and catch-up reads
+    // resolve on later I/O turns, after this continuation, so the headers go first.
+    const headers = new Metadata();
+    if (includeCursor && sub.startedAfter !== undefined) headers.set(START_CURSOR_HEADER, sub.startedAfter);
+    call.sendMetadata(headers);
     const err = await sub.done;
     if (signal.aborted) return;
     if (err) throw err;

@@ -1,0 +1,85 @@
+// Runs the `streamgate` command as a user would: `node bin/streamgate.js ...`
+// in a child process, against a server the test started.
+import { type ChildProcess, spawn } from "node:child_process";
+import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { runCli as run } from "../../server/cli/runCli.js";
+
+const bin = fileURLToPath(new URL("../../bin/streamgate.js", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Output so far. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves when the process has exited. */
+  done: Promise<CliResult>;
+}
+
+/** Starts `streamgate <args>`; colour off, address from `env` or the caller's. */
+export function startCli(args: string[], env: Record<string, string> = {}, input?: string): RunningCli {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", STREAMGATE_DEBUG: "", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  if (input !== undefined) child.stdin?.end(input);
+  const done = new Promise<CliResult>((resolve) => {
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  return {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    done,
+  };
+}
+
+/** Runs `streamgate <args>` to completion (stdin: `input`, or closed at once). */
+export function runCli(args: string[], env: Record<string, string> = {}, input = ""): Promise<CliResult> {
+  return startCli(args, env, input).done;
+}
+
+/**
+ * Runs the CLI's entry function in this process, for cases that never reach a
+ * server (help, bad command lines): the same code as the binary, without a
+ * process start per case.
+ */
+export async function runInProcess(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const capture = () => {
+    const stream = new PassThrough();
+    let text = "";
+    stream.on("data", (d: Buffer) => {
+      text += d.toString();
+    });
+    return { stream: stream as unknown as NodeJS.WriteStream, text: () => text };
+  };
+  const out = capture();
+  const err = capture();
+  const stdin = new PassThrough();
+  stdin.end();
+  const code = await run(args, {
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    stdout: out.stream,
+    stderr: err.stream,
+    env: { NO_COLOR: "1", ...env },
+  });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
