@@ -4,13 +4,14 @@
 // the number of subscribers.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
+import { counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
 import type { TenantKeys } from "../redis/layout.js";
-import { MIN_ID } from "../redis/streamIds.js";
+import { compareIds, MIN_ID } from "../redis/streamIds.js";
 import { readStreamState } from "../redis/streamState.js";
 import { decodeEntries, type RawEntry } from "./decodeEntries.js";
 import type { FeedEvent } from "./feedEvent.js";
-import type { Subscription } from "./subscription.js";
+import { fellBehind, type Subscription } from "./subscription.js";
 
 interface FilterGroup {
   matchesAll: boolean;
@@ -95,10 +96,19 @@ export class StreamFeed {
     let failures = 0;
     while (!this.stopped) {
       let reply: [string, RawEntry[]][] | null;
+      let trimmedUpTo: string | null;
       try {
-        reply = (await reader.xread("COUNT", this.opts.readBatch, "BLOCK", this.opts.blockMs, "STREAMS", this.keys.events, this.lastId)) as
-          | [string, RawEntry[]][]
-          | null;
+        // The trim marker is read right after each read: an ID above our last position
+        // means retention removed entries before this feed read them.
+        const res = await reader
+          .pipeline()
+          .xread("COUNT", this.opts.readBatch, "BLOCK", this.opts.blockMs, "STREAMS", this.keys.events, this.lastId)
+          .get(this.keys.trimmed)
+          .exec();
+        const [[readErr, read], [, marker]] = res as [[Error | null, unknown], [Error | null, string | null]];
+        if (readErr) throw readErr;
+        reply = read as [string, RawEntry[]][] | null;
+        trimmedUpTo = marker;
         failures = 0;
       } catch (err) {
         if (this.stopped) return;
@@ -109,8 +119,22 @@ export class StreamFeed {
       }
       const entries = reply?.[0]?.[1];
       if (!entries || entries.length === 0 || this.stopped) continue;
+      if (trimmedUpTo && compareIds(trimmedUpTo, this.lastId) > 0) this.trimmedAhead(trimmedUpTo);
       this.lastId = (entries[entries.length - 1] as RawEntry)[0];
       this.dispatch(decodeEntries(entries, this.tenantId, this.keys.events, this.log));
+    }
+  }
+
+  /**
+   * Retention trimmed entries this feed had not read yet (a burst larger than the
+   * tier's buffer): live subscribers behind `trimmedUpTo` missed events, so they
+   * end with RESOURCE_EXHAUSTED rather than silently skipping them.
+   */
+  private trimmedAhead(trimmedUpTo: string): void {
+    counters.feedGaps++;
+    this.log.warn({ lastId: this.lastId, trimmedUpTo }, "retention trimmed events before the shared reader read them");
+    for (const sub of this.subscribers()) {
+      if (sub.state === "live" && compareIds(sub.position, trimmedUpTo) < 0) sub.close(fellBehind(sub.lastSent, trimmedUpTo));
     }
   }
 

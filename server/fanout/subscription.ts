@@ -187,13 +187,11 @@ export class Subscription {
       const page = await readPage(feed.redis, feed.keys, start, this.opts.pageSize);
       if (this.state === "closed") return;
       if (start.startsWith("(") && compareIds(page.lowWater, this.position) > 0) {
-        if (gapCode === status.RESOURCE_EXHAUSTED) counters.slowConsumerDisconnects++;
+        if (gapCode === status.RESOURCE_EXHAUSTED) throw fellBehind(this.lastSent, page.lowWater);
         throw new StreamgateError(
           gapCode,
-          gapCode === status.OUT_OF_RANGE
-            ? `cursor ${this.position} is older than the retained window (events up to ${page.lowWater} were trimmed); resume with from_beginning or a newer cursor`
-            : `subscriber fell behind the retention window (events up to ${page.lowWater} were trimmed); last delivered cursor is ${this.lastSent || "none"}`,
-          { [LAST_CURSOR_TRAILER]: this.lastSent, ...(gapCode === status.RESOURCE_EXHAUSTED ? { [REASON_TRAILER]: SLOW_CONSUMER } : {}) },
+          `cursor ${this.position} is older than the retained window (events up to ${page.lowWater} were trimmed); resume with from_beginning or a newer cursor`,
+          { [LAST_CURSOR_TRAILER]: this.lastSent },
         );
       }
       const events = decodeEntries(page.entries, feed.tenantId, feed.keys.events, feed.log);
@@ -214,4 +212,14 @@ export class Subscription {
       start = `(${this.position}`;
     }
   }
+}
+
+/** A subscriber that fell behind retention: RESOURCE_EXHAUSTED naming its last delivered cursor (resumable, if still retained). */
+export function fellBehind(lastSent: string, trimmedUpTo: string): StreamgateError {
+  counters.slowConsumerDisconnects++;
+  return new StreamgateError(
+    status.RESOURCE_EXHAUSTED,
+    `subscriber fell behind the retention window (events up to ${trimmedUpTo} were trimmed); last delivered cursor is ${lastSent || "none"}`,
+    { [LAST_CURSOR_TRAILER]: lastSent, [REASON_TRAILER]: SLOW_CONSUMER },
+  );
 }

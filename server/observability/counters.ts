@@ -10,6 +10,8 @@ export const counters = {
   slowConsumerCatchUps: 0,
   /** Subscribers ended because they fell behind the retention window. */
   slowConsumerDisconnects: 0,
+  /** Times retention trimmed entries before a shared reader read them. */
+  feedGaps: 0,
   /** Consumer-group events moved to a dead-letter stream after max deliveries. */
   deadLettered: 0,
   /** Pending consumer-group entries acknowledged because their event had been trimmed. */

@@ -87,6 +87,12 @@ export function createMetricsRegistry({ hub, health }: MetricsSources): Registry
   );
   totalCounter(
     registry,
+    "streamgate_feed_gaps_total",
+    "Times retention trimmed events before a shared reader read them (its live subscribers were ended).",
+    () => counters.feedGaps,
+  );
+  totalCounter(
+    registry,
     "streamgate_group_dead_lettered_total",
     "Consumer-group events moved to a dead-letter stream after max deliveries.",
     () => counters.deadLettered,
