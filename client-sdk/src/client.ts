@@ -17,6 +17,9 @@ import { abortReason, fromGrpcError } from "./errors.js";
 import type { NewEvent } from "./event.js";
 import { descriptor } from "./generated/descriptor.js";
 import type { ProtoGrpcType as GroupsProto } from "./generated/groups.js";
+import type { HealthClient } from "./generated/grpc/health/v1/Health.js";
+import type { HealthCheckResponse__Output } from "./generated/grpc/health/v1/HealthCheckResponse.js";
+import type { ProtoGrpcType as HealthProto } from "./generated/health.js";
 import type { Event__Output } from "./generated/kumiho/Event.js";
 import type { EventCapabilities__Output } from "./generated/kumiho/EventCapabilities.js";
 import type { EventStreamRequest } from "./generated/kumiho/EventStreamRequest.js";
@@ -107,6 +110,11 @@ export interface StreamgateClient {
   eventStream(options?: EventStreamOptions): EventSubscription;
   /** The caller's tier and what it allows. */
   getEventCapabilities(options?: CallOptions): Promise<EventCapabilities>;
+  /**
+   * The server's grpc.health.v1 status ("SERVING", "NOT_SERVING", ...), for the
+   * whole server or one service; needs no credentials.
+   */
+  health(service?: string, options?: CallOptions): Promise<string>;
   /** Joins a consumer group (enterprise tier): each matching event goes to one member; ack each delivery. */
   consume(options: ConsumeOptions): GroupConsumer;
   /** Consumer-group introspection and dead-letter management. */
@@ -119,7 +127,7 @@ const packageDefinition = fromJSON(descriptor, { keepCase: false, longs: String,
 // Each generated ProtoGrpcType covers one .proto file; the package holds both.
 const proto = loadPackageDefinition(packageDefinition) as unknown as StreamgateProto & {
   streamgate: { v1: GroupsProto["streamgate"]["v1"] };
-};
+} & HealthProto;
 
 type Callback<T> = (err: ServiceError | null, value?: T) => void;
 type UnaryMethod<Req, Res> = (req: Req, metadata: Metadata, options: GrpcCallOptions, cb: Callback<Res>) => ClientUnaryCall;
@@ -187,6 +195,10 @@ export function createClient(options: ClientOptions): StreamgateClient {
     ...channelOptions,
     channelOverride: sg.getChannel(),
   }) as ConsumerGroupsClient;
+  const health = new proto.grpc.health.v1.Health(options.address, creds, {
+    ...channelOptions,
+    channelOverride: sg.getChannel(),
+  }) as HealthClient;
   const subscriptions = new Set<EventSubscription>();
   const metadata = () => {
     const md = new Metadata();
@@ -242,6 +254,11 @@ export function createClient(options: ClientOptions): StreamgateClient {
         tier: c.tier,
       };
     },
+    async health(service = "", callOptions) {
+      const method = health.Check as unknown as UnaryMethod<unknown, HealthCheckResponse__Output>;
+      const res = await unary(health, method, { service }, new Metadata(), callOptions);
+      return String(res.status);
+    },
     consume(opts) {
       return new GroupConsumer(() => groups.Consume(metadata()), opts);
     },
@@ -251,6 +268,7 @@ export function createClient(options: ClientOptions): StreamgateClient {
       sg.close();
       kumiho.close();
       groups.close();
+      health.close();
     },
   };
 }

@@ -38,6 +38,8 @@ export interface Command {
   flags: Record<string, Flag>;
   /** Adds --address and --token. */
   connects: boolean;
+  /** Takes positional arguments (a subcommand and its operands), found in the parsed values under "_". */
+  positionals?: boolean;
   examples: string[];
   run(values: FlagValues, io: CommandIo): Promise<ExitCode>;
   /** For commands with subcommands of their own: gets the raw arguments instead of parsed flags (and handles --help itself). */
@@ -71,7 +73,8 @@ export function parseFlags(command: Command, args: string[]): FlagValues {
     ]),
   );
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues;
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: command.positionals === true });
+    return { ...(parsed.values as FlagValues), ...(command.positionals ? { _: parsed.positionals } : {}) };
   } catch (err) {
     throw new UsageError(`${describeParseError(err as Error & { code?: string })} (see streamgate ${command.name} --help)`);
   }

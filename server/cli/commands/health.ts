@@ -6,16 +6,17 @@ import { connect, connectionFrom } from "../connect.js";
 import { ExitCode } from "../exitCodes.js";
 
 /**
- * `streamgate health`: is the server serving? For now a GetEventCapabilities
- * round trip with a deadline; it moves to grpc.health.v1 once the server has it.
+ * `streamgate health`: is the server serving? A grpc.health.v1 Check with a
+ * deadline (no credentials needed): SERVING only while the server reaches Redis
+ * and is not draining.
  */
 export const health: Command = {
   name: "health",
   summary: "check that the server is up and answering (exit code 0 or 3)",
   usage: "[options]",
   description: [
-    "Checks that the server answers a request within --timeout: prints SERVING and exits 0, or prints",
-    "NOT SERVING and exits 3. Credentials the server refuses still mean it is serving (exit 5 names them).",
+    "Asks the server's grpc.health.v1 service within --timeout: prints SERVING and exits 0, or prints",
+    "NOT SERVING (unreachable, Redis down, or draining) and exits 3. Needs no token.",
   ].join("\n"),
   connects: true,
   flags: {
@@ -33,8 +34,12 @@ export const health: Command = {
     const client = connect(connection);
     const started = Date.now();
     try {
-      const caps = await client.getEventCapabilities({ timeoutMs });
-      if (!values.quiet) io.stdout.write(`SERVING ${connection.address} (tier ${caps.tier}, answered in ${Date.now() - started} ms)\n`);
+      const state = await client.health("", { timeoutMs });
+      if (state !== "SERVING") {
+        if (!values.quiet) io.stdout.write(`NOT SERVING ${connection.address}: ${state}\n`);
+        return ExitCode.unavailable;
+      }
+      if (!values.quiet) io.stdout.write(`SERVING ${connection.address} (answered in ${Date.now() - started} ms)\n`);
       return ExitCode.ok;
     } catch (err) {
       const cli = toCliError(err, connection.address);
