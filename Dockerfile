@@ -15,6 +15,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY server ./server
 COPY client-sdk ./client-sdk
+COPY bin ./bin
 RUN npm run build
 RUN npm prune --omit=dev
 
@@ -23,7 +24,8 @@ FROM node:22-slim AS runtime
 # tini as PID 1: forwards SIGTERM to node (which drains gracefully) and reaps zombies.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s /app/bin/streamgate.js /usr/local/bin/streamgate
 ENV NODE_ENV=production \
     STREAMGATE_LISTEN=0.0.0.0:50051 \
     STREAMGATE_METRICS_LISTEN=0.0.0.0:9464
@@ -31,6 +33,8 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The CLI (`streamgate keys create ...`, `streamgate health`, ...) runs the compiled code in dist/.
+COPY --from=build /app/bin ./bin
 # Files stay root-owned (read-only to the server); the process runs as the image's unprivileged "node" user.
 USER node
 # gRPC API, Prometheus metrics (/metrics).

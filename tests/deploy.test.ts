@@ -105,10 +105,10 @@ describe("Dockerfile", () => {
     const runs = steps(build, "RUN").map((s) => s.args);
     expect(runs).toEqual(["npm ci --no-audit --no-fund", "npm run build", "npm prune --omit=dev"]);
     expect(pkg.scripts.build).toBeDefined();
-    // The runtime stage takes only built output and pruned dependencies from the build stage.
+    // The runtime stage takes only built output, the CLI launcher and pruned dependencies from the build stage.
     const fromBuild = steps(runtime, "COPY").filter((c) => c.args.startsWith("--from=build"));
     expect(fromBuild.flatMap((c) => c.args.split(/\s+/).slice(1, -1)).sort()).toEqual(
-      ["/app/dist", "/app/node_modules", "/app/package-lock.json", "/app/package.json"].sort(),
+      ["/app/bin", "/app/dist", "/app/node_modules", "/app/package-lock.json", "/app/package.json"].sort(),
     );
   });
 
