@@ -6,6 +6,7 @@ import { type Auth, checkAuthConfig, createAuth } from "./auth/createAuth.js";
 import { KeyStore } from "./auth/keyStore.js";
 import { joinHostPort, splitHostPort } from "./config/hostPort.js";
 import type { Config } from "./config/loadConfig.js";
+import { credentialsEnded } from "./errors.js";
 import { Hub } from "./fanout/hub.js";
 import { batchSink, singleEventSink } from "./fanout/sinks.js";
 import { MemberRegistry } from "./groups/memberRegistry.js";
@@ -22,7 +23,7 @@ import { adminHandlers } from "./rpc/admin.js";
 import { capabilitiesHandler } from "./rpc/capabilities.js";
 import { consumeHandler } from "./rpc/consume.js";
 import type { RpcContext } from "./rpc/context.js";
-import { credentialsEnded, eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
+import { eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
 import { groupAdminHandlers } from "./rpc/groupAdmin.js";
 import { HEALTH_SERVICE_NAME } from "./rpc/health.js";
 import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
@@ -77,7 +78,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
   await redis.connect();
 
   const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs });
-  const members = new MemberRegistry();
+  const members = new MemberRegistry(config.groupMaxMembers);
   let auth: Auth | undefined;
   const keyStore = new KeyStore(redis, config.keyPrefix, tiers, (change) => auth?.apply(change));
   auth = await createAuth({

@@ -1,4 +1,4 @@
-import type { status } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 
 /** A deliberate failure with the gRPC status it maps to and a message a user can act on. */
 export class StreamgateError extends Error {
@@ -19,3 +19,12 @@ export const LAST_CURSOR_TRAILER = "streamgate-last-cursor";
 /** Trailer saying why the server ended a stream; "slow-consumer" marks a RESOURCE_EXHAUSTED the client may resume from. */
 export const REASON_TRAILER = "streamgate-reason";
 export const SLOW_CONSUMER = "slow-consumer";
+
+/** The error a stream ends with when its credentials stop being valid (revoked key, expired token). */
+export function credentialsEnded(why: string, lastCursor: string): StreamgateError {
+  return new StreamgateError(
+    status.UNAUTHENTICATED,
+    `${why}; the stream was ended${lastCursor ? ` after cursor ${lastCursor}` : ""}. Reconnect with valid credentials.`,
+    { [LAST_CURSOR_TRAILER]: lastCursor },
+  );
+}

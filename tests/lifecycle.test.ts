@@ -6,6 +6,7 @@ import { Code, createClient, type StreamgateClientError } from "../client-sdk/sr
 import { counters } from "../server/observability/counters.js";
 import { withCommands } from "../server/redis/commands.js";
 import { tenantKeys } from "../server/redis/layout.js";
+import { defaultTiers, type Tier } from "../server/tenancy/tiers.js";
 import { drainCall, event, rawKumihoClient, startTestServer, type TestServer, take, waitFor } from "./helpers.js";
 
 describe("subscriptions release everything when the client goes away", () => {
@@ -183,6 +184,32 @@ describe("graceful shutdown", () => {
     expect(err.message).toContain(`resume from cursor ${c2}`);
     expect(err.trailers["streamgate-last-cursor"]).toBe(c2);
     expect(seen).toEqual([c1, c2]);
+    client.close();
+    await t.close();
+  });
+});
+
+describe("resuming without a cursor", () => {
+  it("a free-tier subscription (events carry no cursor) is not silently resumed live after a break", async () => {
+    const free = defaultTiers.free as Tier;
+    const t = await startTestServer({}, () => ({ tenantId: "free-tenant", tier: free }));
+    const client = createClient({ address: t.app.address });
+    const sub = client.eventStream();
+    await sub.ready;
+    await t.client.publish(event(1));
+    const seen: string[] = [];
+    const loop = (async () => {
+      for await (const e of sub) seen.push(e.cursor);
+    })().then(
+      () => undefined,
+      (e: unknown) => e as StreamgateClientError,
+    );
+    await waitFor(() => seen.length === 1, "the first event");
+    expect(seen).toEqual([""]);
+    await t.app.close(1000);
+    const err = await loop;
+    expect(err?.code).toBe(Code.UNAVAILABLE);
+    expect(err?.message).toMatch(/not resumed: the server gave no cursor/);
     client.close();
     await t.close();
   });

@@ -1,8 +1,9 @@
 import type { ClientDuplexStream } from "@grpc/grpc-js";
-import { abortReason, fromGrpcError, type StreamgateClientError } from "./errors.js";
+import { abortReason, fromGrpcError } from "./errors.js";
 import { type Event, fromWire } from "./event.js";
 import type { ConsumeRequest } from "./generated/streamgate/v1/ConsumeRequest.js";
 import type { ConsumeResponse__Output } from "./generated/streamgate/v1/ConsumeResponse.js";
+import type { Delivery__Output } from "./generated/streamgate/v1/Delivery.js";
 
 /** What {@link StreamgateClient.consume} takes. */
 export interface ConsumeOptions {
@@ -58,11 +59,20 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
   /** Resolves once the server has created or joined the group. */
   readonly joined: Promise<Joined>;
   private readonly call: ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>;
+  private readonly signal: AbortSignal | undefined;
+  /** Messages received and not yet iterated: nothing is lost between `joined` and the loop. */
+  private readonly buffer: ConsumeResponse__Output[] = [];
+  private paused = false;
+  private wake: (() => void) | undefined;
+  private ended = false;
+  private failure: unknown;
+  private readonly finished: Promise<void>;
   private iterated = false;
   private closedByUser = false;
 
   constructor(open: () => ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>, options: ConsumeOptions) {
     this.call = open();
+    this.signal = options.signal;
     const { signal } = options;
     let resolveJoined!: (j: Joined) => void;
     let rejectJoined!: (e: unknown) => void;
@@ -71,9 +81,26 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
       rejectJoined = rej;
     });
     this.joined.catch(() => {});
-    this.call.once("error", (err) => rejectJoined(signal?.aborted ? abortReason(signal) : fromGrpcError(err)));
+    this.finished = new Promise((res) => this.call.once("status", () => res()));
     this.call.on("data", (m: ConsumeResponse__Output) => {
-      if (m.joined) resolveJoined({ ...m.joined });
+      if (m.joined) return resolveJoined({ ...m.joined });
+      this.buffer.push(m);
+      if (!this.paused && this.buffer.length >= BUFFERED_MESSAGES) {
+        this.paused = true;
+        this.call.pause(); // flow control: the server stops sending until the loop catches up
+      }
+      this.wake?.();
+    });
+    this.call.on("error", (err) => {
+      this.failure = err;
+      this.ended = true;
+      rejectJoined(signal?.aborted ? abortReason(signal) : fromGrpcError(err));
+      this.wake?.();
+    });
+    this.call.on("end", () => {
+      this.ended = true;
+      rejectJoined(new Error("the server ended the stream before joining the group"));
+      this.wake?.();
     });
     this.call.write({
       join: {
@@ -94,64 +121,76 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
       if (signal.aborted) this.call.cancel();
       else signal.addEventListener("abort", () => this.call.cancel(), { once: true });
     }
-    this.signal = signal;
   }
-
-  private readonly signal: AbortSignal | undefined;
 
   /** Acknowledges deliveries by id. */
   ack(deliveryIds: readonly string[]): void {
-    if (deliveryIds.length) this.call.write({ ack: { deliveryIds: [...deliveryIds] } });
+    if (deliveryIds.length && !this.ended) this.call.write({ ack: { deliveryIds: [...deliveryIds] } });
   }
 
   /** Reports failed processing; the deliveries are redelivered and `error` is kept for the dead-letter entry. */
   nack(deliveryIds: readonly string[], error = ""): void {
-    if (deliveryIds.length) this.call.write({ nack: { deliveryIds: [...deliveryIds], error } });
+    if (deliveryIds.length && !this.ended) this.call.write({ nack: { deliveryIds: [...deliveryIds], error } });
   }
 
-  /** Sends pending acks, then leaves the group. */
+  /** Sends pending acks, then leaves the group (half-close: acks already written still reach the server). */
   close(): void {
     if (this.closedByUser) return;
     this.closedByUser = true;
     this.call.end();
+    if (this.paused) this.call.resume();
+    const force = setTimeout(() => this.call.cancel(), 5000);
+    force.unref();
+    this.call.once("status", () => clearTimeout(force));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+    await this.finished;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<GroupDelivery, void, undefined> {
     if (this.iterated) throw new Error("this consumer is already being iterated");
     this.iterated = true;
     try {
-      for await (const m of this.call as AsyncIterable<ConsumeResponse__Output>) {
-        for (const d of m.deliveries?.deliveries ?? []) {
-          const deliveryId = d.deliveryId;
-          yield {
-            event: fromWire(
-              d.event ?? { routingKey: "", kref: null, timestamp: "", author: "", tenantId: "", details: {}, username: "", cursor: "" },
-            ),
-            deliveryId,
-            deliveryCount: d.deliveryCount,
-            ack: () => this.ack([deliveryId]),
-            nack: (error?: string) => this.nack([deliveryId], error),
-          };
+      for (;;) {
+        const m = this.buffer.shift();
+        if (m) {
+          if (this.paused && this.buffer.length <= BUFFERED_MESSAGES / 4) {
+            this.paused = false;
+            this.call.resume();
+          }
+          for (const d of m.deliveries?.deliveries ?? []) yield this.delivery(d);
+          continue;
         }
+        if (this.ended) break;
+        await new Promise<void>((res) => {
+          this.wake = res;
+        });
+        this.wake = undefined;
       }
-    } catch (err) {
+      // The readable ended; the status says whether that was an error.
+      await this.finished;
       if (this.signal?.aborted) throw abortReason(this.signal);
-      if ((err as StreamgateClientError)?.code === 1 && this.closedByUser) return;
-      throw fromGrpcError(err);
+      if (this.failure !== undefined && !this.closedByUser) throw fromGrpcError(this.failure);
     } finally {
-      if (!this.closedByUser) {
-        // Half-close rather than cancel, so acks already written still reach the server.
-        this.closedByUser = true;
-        this.call.end();
-        const force = setTimeout(() => this.call.cancel(), 5000);
-        force.unref();
-        this.call.once("status", () => clearTimeout(force));
-      }
+      this.close();
     }
-    if (this.signal?.aborted) throw abortReason(this.signal);
+  }
+
+  private delivery(d: Delivery__Output): GroupDelivery {
+    const deliveryId = d.deliveryId;
+    return {
+      event: fromWire(
+        d.event ?? { routingKey: "", kref: null, timestamp: "", author: "", tenantId: "", details: {}, username: "", cursor: "" },
+      ),
+      deliveryId,
+      deliveryCount: d.deliveryCount,
+      ack: () => this.ack([deliveryId]),
+      nack: (error?: string) => this.nack([deliveryId], error),
+    };
   }
 }
+
+/** Messages buffered before the call is paused (each carries a batch of deliveries). */
+const BUFFERED_MESSAGES = 64;

@@ -121,6 +121,8 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
   private attempts = 0;
   private brokeAt: number | undefined;
   private registered = false;
+  /** Whether the loop has been given an event (from any call). */
+  private handedOut = false;
   private iterated = false;
   private outcome: Outcome | undefined;
   private resolveReady!: () => void;
@@ -210,6 +212,7 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
         if (event) {
           this.take();
           if (event.cursor) this.lastCursor = event.cursor;
+          this.handedOut = true;
           yield event;
           continue;
         }
@@ -309,6 +312,13 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
       this.finish({ error });
       return;
     }
+    if (this.registered && this.lastCursor === undefined && (this.handedOut || isLive(this.request))) {
+      // Without a cursor (a tier without cursor support, or a server that sends no start cursor) a new
+      // call would skip what was published meanwhile, or repeat a replay: say so instead of hiding it.
+      const why = "not resumed: the server gave no cursor to resume from without a gap or a duplicate (e.g. a tier without cursor support)";
+      this.finish({ error: new StreamgateClientError(error.code, `${error.message} (${why})`, error.trailers, { cause: error }) });
+      return;
+    }
     if (this.attempts >= this.policy.maxAttempts) {
       const gaveUp =
         this.attempts === 0
@@ -386,4 +396,9 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
       }
     }
   }
+}
+
+/** A request that starts at "now" (no cursor, no replay). */
+function isLive(req: EventStreamRequest): boolean {
+  return !req.fromCursor && !req.cursor && !req.fromBeginning && req.fromTimestamp === undefined;
 }

@@ -270,6 +270,14 @@ export const options = {
     max: 100_000,
     description: "Consumer groups: default and upper bound of unacknowledged deliveries one member holds.",
   },
+  groupMaxMembers: {
+    env: "STREAMGATE_GROUP_MAX_MEMBERS",
+    type: "int",
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    description: "Consumer groups: members one server process serves at once (each holds a Redis connection).",
+  },
   groupDlqMaxLen: {
     env: "STREAMGATE_GROUP_DLQ_MAX_LEN",
     type: "int",

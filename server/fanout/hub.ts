@@ -61,6 +61,8 @@ export class Hub {
       entry.linger = undefined;
     }
     await entry.started;
+    // The hub may have closed while the feed was starting: nothing may go live on a stopped feed.
+    if (this.closing) throw new StreamgateError(14, "server is shutting down; retry against another replica");
     const sub = new Subscription(entry.feed, opts);
     if (opts.signal.aborted) return sub; // the caller went away while the feed started
     entry.feed.add(sub);

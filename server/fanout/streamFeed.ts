@@ -56,6 +56,7 @@ export class StreamFeed {
   /** Learns where the stream ends, then starts the blocking reader from there. */
   async start(): Promise<void> {
     const state = await readStreamState(this.redis, this.keys);
+    if (this.stopped) return; // stopped (server closing) while it was starting: open nothing
     this.lastId = state.lastGeneratedId;
     this.reader = this.redis.duplicate({ connectionName: "streamgate-feed" });
     this.reader.on("error", () => {}); // reconnects on its own; the loop logs failures

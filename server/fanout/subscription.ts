@@ -7,6 +7,7 @@ import { status } from "@grpc/grpc-js";
 import { LAST_CURSOR_TRAILER, REASON_TRAILER, SLOW_CONSUMER, StreamgateError } from "../errors.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { countDelivered, counters } from "../observability/counters.js";
+import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
 import { compareIds, idBefore, MIN_ID } from "../redis/streamIds.js";
 import { decodeEntries } from "./decodeEntries.js";
 import type { FeedEvent } from "./feedEvent.js";
@@ -143,11 +144,16 @@ export class Subscription {
   private run(task: () => Promise<void>): void {
     task().catch((err: unknown) => {
       if (this.opts.signal.aborted || this.state === "closed") return this.close(undefined);
-      this.close(
-        err instanceof StreamgateError
-          ? err
-          : new StreamgateError(status.UNAVAILABLE, `stream interrupted: ${(err as Error).message}`, {}, { cause: err }),
-      );
+      if (err instanceof StreamgateError) return this.close(err);
+      if (isRedisUnavailable(err)) {
+        return this.close(
+          new StreamgateError(status.UNAVAILABLE, "Redis is unavailable; resume from your last cursor shortly", {
+            [LAST_CURSOR_TRAILER]: this.lastSent,
+          }),
+        );
+      }
+      this.feed.log.error({ err }, "subscription failed");
+      this.close(new StreamgateError(status.INTERNAL, "internal error; see server logs", {}, { cause: err }));
     });
   }
 
@@ -178,9 +184,11 @@ export class Subscription {
    * already dispatched, then turns live in the same tick: no gap, and any
    * overlap is dropped by `offer`'s position check.
    */
-  private async catchUp(first: string, gapCode: status): Promise<void> {
+  private async catchUp(first: string, firstGapCode: status): Promise<void> {
     const { feed, filter } = this;
     let start = first;
+    // A gap before the first page means the client's cursor is too old; a gap later means this subscriber fell behind.
+    let gapCode = firstGapCode;
     for (;;) {
       // Everything the feed had read before this page was in Redis when the page was read.
       const feedBefore = feed.lastId;
@@ -210,6 +218,7 @@ export class Subscription {
         }
       }
       start = `(${this.position}`;
+      gapCode = status.RESOURCE_EXHAUSTED;
     }
   }
 }

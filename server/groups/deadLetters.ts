@@ -32,9 +32,26 @@ export async function listDeadLetters(redis: Redis, keys: GroupKeys, after: stri
   });
 }
 
-/** Moves dead letters (all, or the given ids) back into the group through its retry stream. */
-export function replayDeadLetters(redis: SgRedis, keys: GroupKeys, ids: readonly string[]): Promise<number> {
-  return redis.sgDlqReplay(keys.dlq, keys.retry, ...ids);
+const REPLAY_CHUNK = 500;
+
+/**
+ * Moves dead letters (all, or the given ids) back into the group through its
+ * retry stream, a bounded chunk per script call so Redis never blocks for long.
+ */
+export async function replayDeadLetters(redis: SgRedis, keys: GroupKeys, ids: readonly string[], retryMaxLen: number): Promise<number> {
+  if (ids.length > 0) {
+    let n = 0;
+    for (let i = 0; i < ids.length; i += REPLAY_CHUNK) {
+      n += await redis.sgDlqReplay(keys.dlq, keys.retry, REPLAY_CHUNK, retryMaxLen, ...ids.slice(i, i + REPLAY_CHUNK));
+    }
+    return n;
+  }
+  let total = 0;
+  for (;;) {
+    const n = await redis.sgDlqReplay(keys.dlq, keys.retry, REPLAY_CHUNK, retryMaxLen);
+    total += n;
+    if (n < REPLAY_CHUNK) return total;
+  }
 }
 
 export async function purgeDeadLetters(redis: Redis, keys: GroupKeys, ids: readonly string[]): Promise<number> {

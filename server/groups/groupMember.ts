@@ -83,7 +83,12 @@ export class GroupMember {
           await this.waitForRoom(nextClaim - Date.now());
           continue;
         }
-        const reply = await this.read(reader, Math.min(room, o.readBatch), Math.max(1, nextClaim - Date.now()));
+        // XREADGROUP's COUNT applies to each of the two streams: split the room between them.
+        const reply = await this.read(
+          reader,
+          Math.max(1, Math.floor(Math.min(room, o.readBatch) / 2)),
+          Math.max(1, nextClaim - Date.now()),
+        );
         if (o.signal.aborted) return;
         for (const [stream, entries] of reply) await this.handle(stream, entries);
       }
@@ -180,15 +185,20 @@ export class GroupMember {
     }
   }
 
-  /** A reconnecting member first takes back what it was given and never acknowledged. */
+  /**
+   * A reconnecting member first takes back what it was given and never
+   * acknowledged, paging through its pending list so that no entry is claimed twice.
+   */
   private async takeBackOwnPending(): Promise<void> {
     if (this.o.autoAck) return;
     for (const stream of [this.o.keys.events, this.o.keys.retry]) {
+      let start = "-";
       for (;;) {
         const room = this.room();
         if (room <= 0) return;
-        const n = await this.claim(stream, 0, room, this.o.member);
-        if (n < room) break;
+        const { seen, last } = await this.claim(stream, 0, room, this.o.member, start);
+        if (seen < room || !last) break;
+        start = `(${last}`;
       }
     }
   }
@@ -197,15 +207,21 @@ export class GroupMember {
     for (const stream of [this.o.keys.events, this.o.keys.retry]) {
       const room = this.room();
       if (room <= 0) return;
-      await this.claim(stream, this.o.settings.ackTimeoutMs, room, "");
+      await this.claim(stream, this.o.settings.ackTimeoutMs, room, "", "-");
     }
   }
 
-  /** Runs groupClaim.lua on one stream; returns how many pending entries it looked at. */
-  private async claim(stream: string, minIdleMs: number, count: number, owner: string): Promise<number> {
+  /** Runs groupClaim.lua on one stream; returns how many pending entries it looked at, and the last one. */
+  private async claim(
+    stream: string,
+    minIdleMs: number,
+    count: number,
+    owner: string,
+    start: string,
+  ): Promise<{ seen: number; last: string }> {
     const { o } = this;
     const isRetry = stream === o.keys.retry;
-    const [claimed, dead, trimmed] = await o.redis.sgGroupClaim(
+    const [claimed, dead, trimmed, last] = await o.redis.sgGroupClaim(
       stream,
       o.keys.dlq,
       o.keys.errors,
@@ -218,6 +234,7 @@ export class GroupMember {
       new Date().toISOString(),
       isRetry ? "retry" : "events",
       o.dlqMaxLen,
+      start,
     );
     if (dead) {
       counters.deadLettered += dead;
@@ -232,7 +249,7 @@ export class GroupMember {
       claimed.map(([id, fields]) => [id, fields]),
       new Map(claimed.map(([id, , n]) => [id, n])),
     );
-    return claimed.length + dead + trimmed;
+    return { seen: claimed.length + dead + trimmed, last };
   }
 
   /** Decodes entries, acknowledges those the group's filter skips, delivers the rest. */

@@ -1,4 +1,5 @@
-import type { StreamgateError } from "../errors.js";
+import { status } from "@grpc/grpc-js";
+import { StreamgateError } from "../errors.js";
 
 /** An open consumer-group membership (a Consume call or an EventStream with consumer_group). */
 export interface OpenMember {
@@ -16,6 +17,10 @@ export interface OpenMember {
  */
 export class MemberRegistry {
   private readonly open = new Set<OpenMember>();
+  private closed = false;
+
+  /** At most `limit` members at once in this process (each holds a Redis connection). */
+  constructor(private readonly limit: number) {}
 
   get size(): number {
     return this.open.size;
@@ -23,6 +28,13 @@ export class MemberRegistry {
 
   /** Registers a member; returns the function that unregisters it. */
   add(member: OpenMember): () => void {
+    if (this.closed) throw new StreamgateError(status.UNAVAILABLE, "server is shutting down; join the group on another replica");
+    if (this.open.size >= this.limit) {
+      throw new StreamgateError(
+        status.RESOURCE_EXHAUSTED,
+        `this server already serves ${this.open.size} consumer-group members, its limit (STREAMGATE_GROUP_MAX_MEMBERS)`,
+      );
+    }
     this.open.add(member);
     return () => this.open.delete(member);
   }
@@ -44,6 +56,7 @@ export class MemberRegistry {
   }
 
   closeAll(errFor: (m: OpenMember) => StreamgateError): void {
+    this.closed = true;
     for (const m of [...this.open]) m.end(errFor(m));
   }
 }

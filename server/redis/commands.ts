@@ -40,8 +40,9 @@ export interface StreamgateCommands {
     now: string,
     label: string,
     dlqMaxLen: number,
-  ): Promise<[[string, string[], number][], number, number]>;
-  sgDlqReplay(dlq: string, retry: string, ...ids: string[]): Promise<number>;
+    start: string,
+  ): Promise<[[string, string[], number][], number, number, string]>;
+  sgDlqReplay(dlq: string, retry: string, maxCount: number, retryMaxLen: number, ...ids: string[]): Promise<number>;
   sgLookupKey(keyHashes: string, keys: string, tenants: string, tokenHash: string): Promise<[string, string | null] | null>;
   sgAcquireStream(streams: string, member: string, limit: number, ttlMs: number): Promise<[number, number]>;
   sgRenewStreams(streams: string, ttlMs: number, ...members: string[]): Promise<number>;

@@ -88,10 +88,9 @@ export function consumeHandler(ctx: RpcContext) {
         end: fail,
         signal: abort.signal,
       });
-      if (abort.signal.aborted) return;
       member = started.member;
-      call.write({ joined: { member: started.name, created: started.created, ...started.settings } });
-      await started.run();
+      if (!abort.signal.aborted) call.write({ joined: { member: started.name, created: started.created, ...started.settings } });
+      await started.run(); // returns at once (releasing everything) if the client already left
     }
   };
 }

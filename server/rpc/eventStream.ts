@@ -1,6 +1,7 @@
 import { Metadata, type ServerWritableStream, status } from "@grpc/grpc-js";
 import type { EventStreamRequest__Output } from "../../client-sdk/src/generated/kumiho/EventStreamRequest.js";
-import { LAST_CURSOR_TRAILER, StreamgateError } from "../errors.js";
+import { whenExpired } from "../auth/expiryTimer.js";
+import { credentialsEnded, LAST_CURSOR_TRAILER, StreamgateError } from "../errors.js";
 import type { EventSink } from "../fanout/sinks.js";
 import { compileEventFilter } from "../filters/eventFilter.js";
 import { tenantKeys } from "../redis/layout.js";
@@ -68,16 +69,15 @@ async function serve(
       end,
       signal,
     });
-    if (signal.aborted) return;
-    call.sendMetadata(new Metadata());
-    await started.run();
+    if (!signal.aborted) call.sendMetadata(new Metadata());
+    await started.run(); // returns at once (releasing everything) if the client already left
     if (!signal.aborted) call.end();
     return;
   }
   const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
   const start = await replayStart(ctx.redis, keys, caller.tier, startPosition(req, caller.tier));
   const lease = await ctx.streamLeases.acquire(keys.streams, caller.tenantId, caller.tier);
-  let expiry: NodeJS.Timeout | undefined;
+  let cancelExpiry = () => {};
   try {
     const includeCursor = caller.tier.supportsCursor;
     const sub = await ctx.hub.subscribe(keys, caller.tenantId, {
@@ -91,10 +91,7 @@ async function serve(
       owner: caller.keyId,
     });
     if (signal.aborted) return;
-    const validFor = caller.expiresAt === undefined ? undefined : caller.expiresAt - Date.now();
-    if (validFor !== undefined && validFor < MAX_TIMER_MS) {
-      expiry = setTimeout(() => sub.close(credentialsEnded("the token expired", sub.lastSent)), Math.max(0, validFor));
-    }
+    cancelExpiry = whenExpired(caller.expiresAt, () => sub.close(credentialsEnded("the token expired", sub.lastSent)));
     // Nothing can have been written yet: the feed dispatches and catch-up reads
     // resolve on later I/O turns, after this continuation, so the headers go first.
     const headers = new Metadata();
@@ -105,21 +102,9 @@ async function serve(
     if (err) throw err;
     call.end();
   } finally {
-    clearTimeout(expiry);
+    cancelExpiry();
     lease.release();
   }
-}
-
-/** setTimeout's longest delay; a token valid for longer is not timed (it will be re-checked on the next call). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** The error a stream ends with when its credentials stop being valid (revoked key, expired token). */
-export function credentialsEnded(why: string, lastCursor: string): StreamgateError {
-  return new StreamgateError(
-    status.UNAUTHENTICATED,
-    `${why}; the stream was ended${lastCursor ? ` after cursor ${lastCursor}` : ""}. Reconnect with valid credentials.`,
-    { [LAST_CURSOR_TRAILER]: lastCursor },
-  );
 }
 
 /** The error a subscription ends with when the server shuts down: resume from its last cursor elsewhere. */

@@ -46,6 +46,7 @@ function wireGroup(g: GroupInfo) {
 }
 
 function checkIds(ids: readonly string[]): string[] {
+  if (ids.length > 10_000) throw new StreamgateError(status.INVALID_ARGUMENT, `at most 10000 ids per call, got ${ids.length}`);
   for (const id of ids)
     if (!parseId(id)) throw new StreamgateError(status.INVALID_ARGUMENT, `"${id.slice(0, 64)}" is not a dead-letter id`);
   return [...ids];
@@ -91,7 +92,7 @@ export function groupAdminHandlers(ctx: RpcContext) {
       return { deadLetters: (await listDeadLetters(redis, keys, req.after, limit)).map((d) => wireDeadLetter(d, tenant)) };
     }),
     ReplayDeadLetters: groupRpc<{ group: string; ids: string[] }, unknown>(ctx, async (req, keys) => ({
-      replayed: await replayDeadLetters(redis, keys, checkIds(req.ids ?? [])),
+      replayed: await replayDeadLetters(redis, keys, checkIds(req.ids ?? []), ctx.config.groupDlqMaxLen),
     })),
     PurgeDeadLetters: groupRpc<{ group: string; ids: string[] }, unknown>(ctx, async (req, keys) => ({
       purged: await purgeDeadLetters(redis, keys, checkIds(req.ids ?? [])),

@@ -1,5 +1,6 @@
 import { status } from "@grpc/grpc-js";
-import { StreamgateError } from "../errors.js";
+import { whenExpired } from "../auth/expiryTimer.js";
+import { credentialsEnded, StreamgateError } from "../errors.js";
 import type { StartAt } from "../fanout/subscription.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { compileEventFilter } from "../filters/eventFilter.js";
@@ -10,6 +11,7 @@ import type { SgRedis } from "../redis/commands.js";
 import { groupKeys, tenantKeys } from "../redis/layout.js";
 import type { Caller } from "../tenancy/caller.js";
 import type { RpcContext } from "./context.js";
+import { replayStart } from "./replayStart.js";
 
 export interface JoinRequest {
   group: string;
@@ -41,6 +43,10 @@ export interface StartedMember {
   run(): Promise<void>;
 }
 
+const MIN_ACK_TIMEOUT_MS = 100;
+const MAX_ACK_TIMEOUT_MS = 86_400_000;
+const MAX_DELIVERIES = 1000;
+
 /** Checks the caller may use consumer groups at all (the tier's capability). */
 export function requireGroups(caller: Caller): void {
   if (!caller.tier.supportsConsumerGroups) {
@@ -62,8 +68,19 @@ export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequ
     );
   }
   const { config } = ctx;
+  if (req.ackTimeoutMs && (req.ackTimeoutMs < MIN_ACK_TIMEOUT_MS || req.ackTimeoutMs > MAX_ACK_TIMEOUT_MS)) {
+    throw new StreamgateError(
+      status.INVALID_ARGUMENT,
+      `ack_timeout_ms must be between ${MIN_ACK_TIMEOUT_MS} and ${MAX_ACK_TIMEOUT_MS}, got ${req.ackTimeoutMs}`,
+    );
+  }
+  if (req.maxDeliveries > MAX_DELIVERIES) {
+    throw new StreamgateError(status.INVALID_ARGUMENT, `max_deliveries must be at most ${MAX_DELIVERIES}, got ${req.maxDeliveries}`);
+  }
   const redis = ctx.redis as SgRedis;
   const keys = groupKeys(config.keyPrefix, caller.tenantId, req.group);
+  // A new group starting in the past starts no earlier than the tenant's retention window.
+  const start = await replayStart(redis, tenantKeys(config.keyPrefix, caller.tenantId), caller.tier, req.start);
   const { created, settings } = await joinGroup(
     redis,
     keys,
@@ -74,7 +91,7 @@ export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequ
       maxDeliveries: req.maxDeliveries || config.groupMaxDeliveries,
       ackTimeoutMs: req.ackTimeoutMs || config.groupAckTimeoutMs,
     },
-    groupStartId(req.start),
+    groupStartId(start),
   );
   const name = req.member || generatedMemberName(req.autoAck ? "kumiho" : "member");
   const member = new GroupMember({
@@ -95,17 +112,22 @@ export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequ
     signal: req.signal,
     log: ctx.log.child({ group: req.group, member: name }),
   });
-  const lease = await ctx.streamLeases.acquire(tenantKeys(config.keyPrefix, caller.tenantId).streams, caller.tenantId, caller.tier);
   return {
     member,
     name,
     created,
     settings,
     async run() {
-      const unregister = ctx.members.add({ owner: caller.keyId, lastCursor: () => member.lastDelivered, end: req.end });
+      if (req.signal.aborted) return;
+      const lease = await ctx.streamLeases.acquire(tenantKeys(config.keyPrefix, caller.tenantId).streams, caller.tenantId, caller.tier);
+      let unregister = () => {};
+      let cancelExpiry = () => {};
       try {
+        unregister = ctx.members.add({ owner: caller.keyId, lastCursor: () => member.lastDelivered, end: req.end });
+        cancelExpiry = whenExpired(caller.expiresAt, () => req.end(credentialsEnded("the token expired", member.lastDelivered)));
         await member.run();
       } finally {
+        cancelExpiry();
         unregister();
         lease.release();
       }

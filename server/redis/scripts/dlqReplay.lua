@@ -3,17 +3,19 @@
 -- and the dead letter is removed, atomically.
 --
 -- KEYS[1]  dead-letter stream   KEYS[2] group's retry stream
--- ARGV     dead-letter IDs to replay; none: all of them
+-- ARGV[1]  most entries to replay in this call (bounds the script's run time)
+-- ARGV[2]  approximate max length of the retry stream
+-- ARGV[3..] dead-letter IDs to replay; none: the oldest ARGV[1] of them
 -- Returns  number of entries replayed
 local META = {original_msg_id = true, original_stream = true, original_group = true, reason = true,
   error = true, failed_at = true, delivery_count = true, replayed_from = true}
 local entries
-if #ARGV == 0 then
-  entries = redis.call('XRANGE', KEYS[1], '-', '+')
+if #ARGV == 2 then
+  entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', ARGV[1])
 else
   entries = {}
-  for _, id in ipairs(ARGV) do
-    local e = redis.call('XRANGE', KEYS[1], id, id)[1]
+  for i = 3, #ARGV do
+    local e = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])[1]
     if e then entries[#entries + 1] = e end
   end
 end
@@ -26,7 +28,7 @@ for _, e in ipairs(entries) do
   end
   fields[#fields + 1] = 'replayed_from'
   fields[#fields + 1] = original or e[1]
-  redis.call('XADD', KEYS[2], '*', unpack(fields))
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
   redis.call('XDEL', KEYS[1], e[1])
 end
 return #entries

@@ -14,24 +14,32 @@ local slack = tonumber(ARGV[3])
 local len = redis.call('XLEN', KEYS[1])
 if len == 0 then return 0 end
 
--- The first ID to keep: the later of the count cut and the time cut.
+-- The first ID to keep: the later of the count cut and the time cut. The count
+-- cut is found by walking the stream's head in small chunks (entries are loaded
+-- CHUNK at a time, never all at once), and one call removes at most MAX_WORK
+-- entries by count so that it never blocks Redis for long; the next call goes on.
+local CHUNK, MAX_WORK = 200, 100000
 local keep = minid
 if maxlen >= 0 and len > maxlen + slack then
-  local excess = len - maxlen
-  local range = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess + 1)
-  local cut = range[excess + 1]
-  if not cut then
+  local skip = math.min(len - maxlen, MAX_WORK)
+  local start, cutid = '-', nil
+  while true do
+    local range = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', math.min(skip + 1, CHUNK))
+    if #range == 0 then break end
+    if skip < #range then cutid = range[skip + 1][1]; break end
+    skip = skip - #range
+    start = '(' .. range[#range][1]
+  end
+  if not cutid then
     -- Nothing may stay (max entries 0): remove everything, remembering the last ID.
     local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
     local removed = redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)
     redis.call('SET', KEYS[2], last[1][1])
     return removed
-  else
-    local cutid = cut[1]
-    local function ms(id) return tonumber(string.match(id, '^(%d+)')) end
-    local function sq(id) return tonumber(string.match(id, '-(%d+)$')) end
-    if ms(cutid) > ms(keep) or (ms(cutid) == ms(keep) and sq(cutid) > sq(keep)) then keep = cutid end
   end
+  local function ms(id) return tonumber(string.match(id, '^(%d+)')) end
+  local function sq(id) return tonumber(string.match(id, '-(%d+)$')) end
+  if ms(cutid) > ms(keep) or (ms(cutid) == ms(keep) and sq(cutid) > sq(keep)) then keep = cutid end
 end
 if keep == '0-0' then return 0 end
 
