@@ -32,7 +32,9 @@ export class PublishRate {
     const burst = tier.publishBurst;
     const limit = `the ${tier.name} tier's publish rate limit (${rate} events/s, burst ${burst})`;
     if (n > burst) {
-      throw new StreamgateError(status.RESOURCE_EXHAUSTED, `a batch of ${n} events is larger than ${limit}; split it`);
+      throw new StreamgateError(status.RESOURCE_EXHAUSTED, `a batch of ${n} events is larger than ${limit}; split it`, {
+        "streamgate-max-batch": String(burst),
+      });
     }
     const now = this.now();
     let bucket = this.buckets.get(tenant);

@@ -1,4 +1,5 @@
 import { fstatSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Code, type NewEvent, type StreamgateClient, StreamgateClientError } from "../../../client-sdk/src/index.js";
 import { CliError, toCliError, UsageError } from "../cliError.js";
 import type { Command, CommandIo, FlagValues } from "../command.js";
@@ -66,13 +67,34 @@ async function publishStdin(client: StreamgateClient, connection: Connection, va
   let chunk: NewEvent[] = [];
   let chunkLines: number[] = [];
 
+  // A tier's publish rate: wait as the server says (retry-after-ms), and split a batch larger than its burst.
+  const send = async (events: NewEvent[], numbers: number[]): Promise<void> => {
+    for (;;) {
+      try {
+        await client.publishBatch(events);
+        return;
+      } catch (err) {
+        const e = err as StreamgateClientError;
+        if (e.code === Code.RESOURCE_EXHAUSTED && !interrupt.signal.aborted) {
+          const maxBatch = Number(e.trailers["streamgate-max-batch"]);
+          if (maxBatch > 0 && events.length > maxBatch) {
+            for (let i = 0; i < events.length; i += maxBatch) await send(events.slice(i, i + maxBatch), numbers.slice(i, i + maxBatch));
+            return;
+          }
+          const waitMs = Number(e.trailers["retry-after-ms"]);
+          if (waitMs > 0) {
+            await sleep(Math.min(waitMs, 60_000), undefined, { signal: interrupt.signal }).catch(() => undefined);
+            if (!interrupt.signal.aborted) continue;
+          }
+        }
+        throw withLineNumber(err, numbers);
+      }
+    }
+  };
+
   const flush = async () => {
     if (chunk.length === 0) return;
-    try {
-      await client.publishBatch(chunk);
-    } catch (err) {
-      throw withLineNumber(err, chunkLines);
-    }
+    await send(chunk, chunkLines);
     published += chunk.length;
     chunk = [];
     chunkLines = [];
