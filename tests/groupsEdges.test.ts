@@ -86,6 +86,26 @@ describe("consumer-group edge cases", () => {
     await loop;
   });
 
+  it("an ack that comes after the ack timeout still counts: the slow handler's event is not dead-lettered", async () => {
+    const c = t.client.consume({ group: "late", routingKeyFilter: "job.slow", ackTimeoutMs: 300, maxDeliveries: 3 });
+    await c.joined;
+    const counts: number[] = [];
+    const loop = (async () => {
+      for await (const d of c) {
+        counts.push(d.deliveryCount);
+        setTimeout(d.ack, 450); // processing takes longer than the ack timeout
+      }
+    })();
+    await t.client.publishBatch([event(1, "job.slow")]);
+    await waitFor(async () => counts.length > 0 && (await t.client.groups.describe("late")).pending === 0, "the late ack to land", 10_000);
+    await sleep(600);
+    expect((await t.client.groups.describe("late")).pending).toBe(0);
+    expect(await t.client.groups.deadLetters("late")).toEqual([]);
+    expect(counts.length).toBeLessThan(3);
+    c.close();
+    await loop;
+  });
+
   it.each([
     [{ ackTimeoutMs: 1 }, /ack_timeout_ms must be between 100 and/],
     [{ maxDeliveries: 5000 }, /max_deliveries must be at most 1000/],

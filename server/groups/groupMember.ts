@@ -14,6 +14,7 @@ import { countDelivered, counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
 import type { SgRedis } from "../redis/commands.js";
 import { type GroupKeys, REPLAYED_FROM } from "../redis/layout.js";
+import { parseId } from "../redis/streamIds.js";
 import type { GroupSettings } from "./joinGroup.js";
 
 /** A delivery as handed to the transport. */
@@ -101,9 +102,12 @@ export class GroupMember {
     }
   }
 
-  /** Acknowledges deliveries this member holds; ids it does not hold (e.g. already reclaimed) are ignored. */
+  /**
+   * Acknowledges deliveries. A late ack (after the ack timeout) still counts: the
+   * event was processed, so it is acknowledged even if this member no longer holds it.
+   */
   async ack(deliveryIds: readonly string[]): Promise<void> {
-    const { events, retry } = this.split(deliveryIds);
+    const { events, retry } = this.split(deliveryIds, true);
     if (events.length + retry.length === 0) return;
     const { o } = this;
     const multi = o.redis.multi();
@@ -128,11 +132,13 @@ export class GroupMember {
     this.wake?.();
   }
 
-  private split(deliveryIds: readonly string[]): { events: string[]; retry: string[] } {
+  /** Splits delivery ids by stream; only ids this member holds unless `any` (then any well-formed id). */
+  private split(deliveryIds: readonly string[], any = false): { events: string[]; retry: string[] } {
     const events: string[] = [];
     const retry: string[] = [];
     for (const d of deliveryIds) {
-      if (!this.inFlight.delete(d)) continue;
+      const held = this.inFlight.delete(d);
+      if (!held && !(any && parseId(d.startsWith(RETRY_PREFIX) ? d.slice(RETRY_PREFIX.length) : d))) continue;
       if (d.startsWith(RETRY_PREFIX)) retry.push(d.slice(RETRY_PREFIX.length));
       else events.push(d);
     }
