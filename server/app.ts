@@ -30,6 +30,7 @@ import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
 import { adminService, consumerGroupsService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
 import type { ResolveCaller } from "./tenancy/caller.js";
 import { loadTiers } from "./tenancy/loadTiers.js";
+import { keyedTenants, recheckTiers } from "./tenancy/recheckTiers.js";
 
 export interface Streamgate {
   /** The bound port (useful with port 0). */
@@ -94,6 +95,8 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
       if (n > 0) log.info({ keyId, streams: n }, "ended the streams of a revoked API key");
     },
     openKeyIds: () => new Set([...hub.owners(), ...members.owners()]),
+    onTiers: (tiers) => recheckTiers(hub, members, tiers),
+    openTenants: () => keyedTenants(hub, members),
   });
   const streamLeases = new StreamLeases(redis, log);
   const retentionSweep = new RetentionSweep({ redis, prefix: config.keyPrefix, tiers, log, everyMs: config.retentionSweepMs });

@@ -5,6 +5,7 @@ import type { Config } from "../config/loadConfig.js";
 import { ConfigError } from "../config/loadConfig.js";
 import type { Logger } from "../observability/logger.js";
 import { checkingTenantHeader, type ResolveCaller, singleTenant } from "../tenancy/caller.js";
+import type { TenantTiers } from "../tenancy/recheckTiers.js";
 import { tenantIdProblem } from "../tenancy/tenantId.js";
 import { TenantRegistry } from "../tenancy/tenantRegistry.js";
 import { type TierTable, tierByName } from "../tenancy/tiers.js";
@@ -30,6 +31,10 @@ export interface AuthOptions {
   onRevoked: (keyId: string) => void;
   /** Ids of the keys that have open streams now. */
   openKeyIds: () => Iterable<string>;
+  /** Re-checks the open streams of these tenants against their current tiers (key mode); returns how many it ended. */
+  onTiers: (tiers: TenantTiers) => number;
+  /** Tenants with streams opened by an API key now. */
+  openTenants: () => Iterable<string>;
 }
 
 function isLoopback(host: string): boolean {
@@ -70,6 +75,8 @@ export async function createAuth(opts: AuthOptions): Promise<Auth> {
       recheckMs: config.keyRecheckMs,
       onRevoked: opts.onRevoked,
       openKeyIds: opts.openKeyIds,
+      onTiers: opts.onTiers,
+      openTenants: opts.openTenants,
     });
     await keyAuth.start();
     return { resolveCaller: checkingTenantHeader(keyAuth.resolveCaller), apply: (c) => keyAuth.apply(c), close: () => keyAuth.close() };

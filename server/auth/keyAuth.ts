@@ -3,13 +3,17 @@
 // Resolved keys are cached for `cacheMs`, but a revocation or tier change is
 // announced on Redis pub/sub and drops the cache entry at once; while the
 // pub/sub connection is down nothing is cached. The open streams of a revoked
-// key are ended through `onRevoked`, and a periodic re-check of the keys of
-// open streams catches a revocation whose message was missed.
+// key are ended through `onRevoked`; after a tier change the tenant's current
+// tier is read from Redis (never taken from the message, which may arrive late)
+// and its open streams are re-checked through `onTiers`. A periodic re-check of
+// the keys and tenant tiers of open streams catches a message that was missed,
+// and a stream that opened with a tier resolved just before a change.
 import { status } from "@grpc/grpc-js";
 import type { Redis } from "ioredis";
 import { StreamgateError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { bearerToken, type ResolveCaller } from "../tenancy/caller.js";
+import type { TenantTiers } from "../tenancy/recheckTiers.js";
 import { hashToken, looksLikeToken, TOKEN_PREFIX } from "./apiKeyToken.js";
 import type { AuthChange, KeyStore, ResolvedKey } from "./keyStore.js";
 
@@ -27,6 +31,10 @@ export interface KeyAuthOptions {
   onRevoked: (keyId: string) => void;
   /** Ids of the keys that have open streams now. */
   openKeyIds: () => Iterable<string>;
+  /** Re-checks the open streams of these tenants against their current tiers; returns how many it ended. */
+  onTiers: (tiers: TenantTiers) => number;
+  /** Tenants with streams opened by an API key now. */
+  openTenants: () => Iterable<string>;
 }
 
 export class KeyAuth {
@@ -80,6 +88,7 @@ export class KeyAuth {
       this.opts.onRevoked(change.keyId);
     } else if (change.type === "tier") {
       for (const [hash, entry] of this.cache) if (entry.key.tenant === change.tenant) this.cache.delete(hash);
+      void this.recheckTiers([change.tenant]);
     }
   }
 
@@ -108,11 +117,29 @@ export class KeyAuth {
 
   private async recheckOpenStreams(): Promise<void> {
     const ids = [...new Set(this.opts.openKeyIds())];
-    if (ids.length === 0) return;
+    if (ids.length > 0) {
+      try {
+        for (const id of await this.opts.store.missing(ids)) this.apply({ type: "revoke", keyId: id });
+      } catch (err) {
+        this.opts.log.warn({ err }, "re-checking the API keys of open streams failed; will retry");
+      }
+    }
+    await this.recheckTiers(this.opts.openTenants());
+  }
+
+  /** Reads the current tiers of `tenants` and ends their open streams that those tiers no longer allow. */
+  private async recheckTiers(tenants: Iterable<string>): Promise<void> {
+    const list = [...new Set(tenants)];
+    if (list.length === 0) return;
     try {
-      for (const id of await this.opts.store.missing(ids)) this.apply({ type: "revoke", keyId: id });
+      const tiers = await this.opts.store.currentTiers(list);
+      const ended = this.opts.onTiers(tiers);
+      if (ended > 0) {
+        const named = [...tiers].slice(0, 20).map(([tenant, { name }]) => `${tenant}:${name}`);
+        this.opts.log.info({ tiers: named, streams: ended }, "ended open streams that their tenant's current tier does not allow");
+      }
     } catch (err) {
-      this.opts.log.warn({ err }, "re-checking the API keys of open streams failed; will retry");
+      this.opts.log.warn({ err }, "re-checking open streams against their tenants' tiers failed; will retry");
     }
   }
 

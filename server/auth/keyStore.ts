@@ -1,12 +1,14 @@
 // API keys and tenant tiers in Redis (layout: redis/layout.ts, adminKeys).
 // Used by the Admin service, the `streamgate keys` command and, for lookups,
 // by key authentication. Every change is announced on the auth-changes
-// channel so that servers drop cached keys and end a revoked key's streams.
+// channel so that servers drop cached keys, end a revoked key's streams and
+// re-check a tenant's open streams against its new tier.
 import { status } from "@grpc/grpc-js";
 import { StreamgateError } from "../errors.js";
 import type { SgRedis } from "../redis/commands.js";
 import { type AdminKeys, adminKeys, tenantKeys } from "../redis/layout.js";
 import { trimStream } from "../retention/trimStream.js";
+import type { StoredTier } from "../tenancy/recheckTiers.js";
 import { tenantIdProblem } from "../tenancy/tenantId.js";
 import { type Tier, type TierTable, tierByName } from "../tenancy/tiers.js";
 import { hashToken, looksLikeToken, newKeyId, newToken, secretsEqual } from "./apiKeyToken.js";
@@ -127,7 +129,10 @@ export class KeyStore {
     return info(record, tier ?? "");
   }
 
-  /** Moves the tenant of key `keyId` (or `tenant`) to `tier`; its limits change from the next call on. */
+  /**
+   * Moves the tenant of key `keyId` (or `tenant`) to `tier`: its limits change from the next call on, and
+   * servers end the open streams that use what the new tier lacks (see tenancy/recheckTiers.ts).
+   */
   async setTier(
     target: { keyId: string } | { tenant: string },
     tierName: string,
@@ -170,6 +175,18 @@ export class KeyStore {
       );
     }
     return { id: record.id, tenant: record.tenant, tier };
+  }
+
+  /** The tiers `tenants` are on now; tenants this store does not know are left out. */
+  async currentTiers(tenants: readonly string[]): Promise<Map<string, StoredTier>> {
+    const out = new Map<string, StoredTier>();
+    if (tenants.length === 0) return out;
+    const names = await this.redis.hmget(this.keys.tenants, ...tenants);
+    tenants.forEach((tenant, i) => {
+      const name = names[i];
+      if (typeof name === "string") out.set(tenant, { name, tier: tierByName(this.tiers, name) });
+    });
+    return out;
   }
 
   /** Which of `ids` no longer exist (revoked). */

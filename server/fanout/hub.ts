@@ -111,4 +111,18 @@ export class Hub {
     }
     await Promise.all(entries.map(({ feed }) => feed.stop()));
   }
+
+  /** Ends each subscription for which `errFor` returns an error (e.g. one its tenant's new tier no longer allows); returns how many. */
+  closeWhere(errFor: (sub: Subscription) => StreamgateError | undefined): number {
+    let n = 0;
+    for (const { feed } of this.feeds.values()) {
+      for (const sub of feed.subscribers()) {
+        const err = errFor(sub);
+        if (!err) continue;
+        sub.close(err);
+        n++;
+      }
+    }
+    return n;
+  }
 }

@@ -53,6 +53,12 @@ export class Subscription {
   startedAfter: string | undefined;
   readonly filter: EventFilter;
   readonly owner: string | undefined;
+  /** The tenant whose stream this reads (a tier change re-checks its tenant's subscriptions). */
+  readonly tenantId: string;
+  /** Where it began (after the retention bound: a from_beginning may read as "from"). */
+  readonly start: StartAt;
+  /** Whether its events carry their cursor (the tier it opened under supports cursors). */
+  readonly includeCursor: boolean;
   /** Resolves when the subscription ends: with the error to report, or undefined. */
   readonly done: Promise<StreamgateError | undefined>;
   private resolveDone!: (err: StreamgateError | undefined) => void;
@@ -67,6 +73,9 @@ export class Subscription {
   ) {
     this.filter = opts.filter;
     this.owner = opts.owner;
+    this.tenantId = feed.tenantId;
+    this.start = opts.start;
+    this.includeCursor = opts.includeCursor;
     this.done = new Promise((res) => {
       this.resolveDone = res;
     });

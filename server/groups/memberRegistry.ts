@@ -5,6 +5,8 @@ import { StreamgateError } from "../errors.js";
 export interface OpenMember {
   /** The API key that opened it, if any. */
   owner: string | undefined;
+  /** The tenant whose group it is (a tier change re-checks its tenant's members). */
+  tenant: string;
   /** Cursor of the last event handed to the member ("" before the first). */
   lastCursor(): string;
   /** Ends the member's call with `err`. */
@@ -53,6 +55,11 @@ export class MemberRegistry {
     const out = new Set<string>();
     for (const m of this.open) if (m.owner !== undefined) out.add(m.owner);
     return out;
+  }
+
+  /** Every open member, as a copy (ending one while iterating is safe). */
+  list(): OpenMember[] {
+    return [...this.open];
   }
 
   closeAll(errFor: (m: OpenMember) => StreamgateError): void {

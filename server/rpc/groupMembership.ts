@@ -123,7 +123,12 @@ export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequ
       let unregister = () => {};
       let cancelExpiry = () => {};
       try {
-        unregister = ctx.members.add({ owner: caller.keyId, lastCursor: () => member.lastDelivered, end: req.end });
+        unregister = ctx.members.add({
+          owner: caller.keyId,
+          tenant: caller.tenantId,
+          lastCursor: () => member.lastDelivered,
+          end: req.end,
+        });
         cancelExpiry = whenExpired(caller.expiresAt, () => req.end(credentialsEnded("the token expired", member.lastDelivered)));
         await member.run();
       } finally {
