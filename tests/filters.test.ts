@@ -14,7 +14,7 @@ function kref(filter: string, uri: string): boolean {
   if (typeof m === "string") throw new Error(m);
   const body = uri.slice("kref://".length);
   const q = body.indexOf("?");
-  return m(q < 0 ? body : body.slice(0, q), q < 0 ? "" : body.slice(q + 1));
+  return m.matches((q < 0 ? body : body.slice(0, q)).split("/"), q < 0 ? "" : body.slice(q + 1));
 }
 
 describe("routing-key filter", () => {
@@ -88,14 +88,31 @@ describe("kref filter", () => {
     ["kref://film/**?r=1*", "kref://film/a/b.c?r=12", true],
     ["film/**", "kref://film/x.y", true],
     ["kref://**", "kref://anything/at/all.x?r=1", true],
+    // "**" matches zero segments too, as "item.#" matches "item".
+    ["kref://film/**", "kref://film", true],
+    ["kref://film/**/sh010.model", "kref://film/sh010.model", true],
+    ["kref://film/sh*.model", "kref://film/sh010.model", true],
+    ["kref://film/sh*.model", "kref://film/sh010.rig", false],
+    ["kref://film/*0*0*", "kref://film/sh010.model", true],
+    ["kref://film/*0*0*", "kref://film/sh01.model", false],
+    ["kref://film/a*a", "kref://film/a", false],
+    ["kref://film/a*a", "kref://film/aa", true],
+    ["kref://film/*.*", "kref://film/noext", false],
+    ["kref://*/shots/**", "kref://game/shots/x/y.z", true],
+    ["kref://*/shots/**", "kref://game/assets/x.z", false],
   ])("%j against %j -> %s", (filter, uri, expected) => {
     expect(kref(filter, uri)).toBe(expected);
   });
 
   it.each([
-    ["kref://film/+(a|aa)", /extglob/],
-    ["kref://film/@(x)", /extglob/],
-    ["kref://film/{a,b}/**", /brace/],
+    ["kref://film/+(a|aa)", /may only use letters/],
+    ["kref://film/@(x)", /may only use letters/],
+    ["kref://film/{a,b}/**", /may only use letters/],
+    ["kref://film/[ab]/**", /may only use letters/],
+    ["kref://!film/**", /may only use letters/],
+    ["kref://film/a\\b", /may only use letters/],
+    ["kref://film//x", /empty path segment/],
+    ["kref://film/x?r=(1)", /query part/],
     ["kref://film/../secret", /\.\./],
     ["kref://film/\u0001", /control characters/],
   ])("rejects %j with a message", (filter, message) => {
@@ -106,6 +123,13 @@ describe("kref filter", () => {
 
   it("rejects filters over the length cap", () => {
     expect(compileKrefFilter(`kref://${"a/".repeat(100)}x`, 64)).toMatch(/the limit is 64/);
+  });
+
+  it("stays fast on adversarial wildcard patterns (a regex glob backtracks for seconds here)", () => {
+    const long = "a".repeat(1000);
+    expect(kref("kref://p/*a*a*a*a*a*ab", `kref://p/${long}`)).toBe(false);
+    expect(kref(`kref://${"**/a/".repeat(60)}b`, `kref://${"a/".repeat(400)}c`)).toBe(false);
+    expect(kref("kref://p/*a*a*a*a*a*a", `kref://p/${long}`)).toBe(true);
   });
 });
 

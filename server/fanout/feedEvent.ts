@@ -12,7 +12,7 @@ import { idMillis } from "../redis/streamIds.js";
 export class FeedEvent implements Matchable {
   readonly id: string;
   readonly segments: readonly string[];
-  readonly krefPath: string;
+  readonly krefSegments: readonly string[];
   readonly krefQuery: string;
   private withCursor: Buffer | undefined;
   private withoutCursor: Buffer | undefined;
@@ -25,7 +25,7 @@ export class FeedEvent implements Matchable {
     this.segments = stored.routingKey.split(".");
     const body = stored.kref.startsWith(KREF_SCHEME) ? stored.kref.slice(KREF_SCHEME.length) : stored.kref;
     const q = body.indexOf("?");
-    this.krefPath = q < 0 ? body : body.slice(0, q);
+    this.krefSegments = (q < 0 ? body : body.slice(0, q)).split("/");
     this.krefQuery = q < 0 ? "" : body.slice(q + 1);
   }
 

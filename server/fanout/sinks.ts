@@ -31,30 +31,45 @@ export function singleEventSink(call: Call, includeCursor: boolean): EventSink {
   };
 }
 
-/** Frames carry at most this many events, well under gRPC's 4 MB default message cap. */
-const MAX_EVENTS_PER_FRAME = 512;
-const framesWithCursor = new WeakMap<readonly FeedEvent[], Buffer>();
-const framesWithoutCursor = new WeakMap<readonly FeedEvent[], Buffer>();
+/**
+ * A frame holds at most this many bytes of events (and always at least one
+ * event), far under the 4 MiB that gRPC clients accept by default, whatever the
+ * size of the events.
+ */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+const framesWithCursor = new WeakMap<readonly FeedEvent[], Buffer[]>();
+const framesWithoutCursor = new WeakMap<readonly FeedEvent[], Buffer[]>();
 
-function frame(events: readonly FeedEvent[], includeCursor: boolean): Buffer {
+/** The EventBatch frames for a list of events, built once per list and shared by every subscriber it is offered to. */
+function frames(events: readonly FeedEvent[], includeCursor: boolean): Buffer[] {
   const cache = includeCursor ? framesWithCursor : framesWithoutCursor;
-  let buf = cache.get(events);
-  if (!buf) {
-    buf = encodeEventBatch(events.map((e) => e.bytes(includeCursor)));
-    cache.set(events, buf);
+  let out = cache.get(events);
+  if (!out) {
+    out = [];
+    let part: Buffer[] = [];
+    let bytes = 0;
+    for (const ev of events) {
+      const b = ev.bytes(includeCursor);
+      if (part.length > 0 && bytes + b.length > MAX_FRAME_BYTES) {
+        out.push(encodeEventBatch(part));
+        part = [];
+        bytes = 0;
+      }
+      part.push(b);
+      bytes += b.length + 6; // tag and length prefix
+    }
+    if (part.length > 0) out.push(encodeEventBatch(part));
+    cache.set(events, out);
   }
-  return buf;
+  return out;
 }
 
 /** streamgate.v1.Streamgate/Subscribe: EventBatch frames. */
 export function batchSink(call: Call, includeCursor: boolean): EventSink {
   return {
     write(events) {
-      if (events.length <= MAX_EVENTS_PER_FRAME) return call.write(frame(events, includeCursor));
       let ok = true;
-      for (let i = 0; i < events.length; i += MAX_EVENTS_PER_FRAME) {
-        ok = call.write(frame(events.slice(i, i + MAX_EVENTS_PER_FRAME), includeCursor));
-      }
+      for (const frame of frames(events, includeCursor)) ok = call.write(frame);
       return ok;
     },
     drained: (signal) => drained(call, signal),

@@ -1,9 +1,11 @@
 // One shared reader per tenant stream and process: a blocking XREAD on its own
-// connection, each entry decoded once, matched once per distinct filter, and
-// handed to every subscriber of that filter. Redis commands do not grow with
-// the number of subscribers.
+// connection, each entry decoded once, matched once per distinct filter that
+// could match it (filters are indexed by their literal prefix), and handed to
+// every subscriber of that filter. Redis commands do not grow with the number
+// of subscribers.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
+import type { EventFilter } from "../filters/eventFilter.js";
 import { counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
 import type { TenantKeys } from "../redis/layout.js";
@@ -11,12 +13,15 @@ import { compareIds, MIN_ID } from "../redis/streamIds.js";
 import { readStreamState } from "../redis/streamState.js";
 import { decodeEntries, type RawEntry } from "./decodeEntries.js";
 import type { FeedEvent } from "./feedEvent.js";
+import { FilterIndex } from "./filterIndex.js";
 import { fellBehind, type Subscription } from "./subscription.js";
 
+/** The subscribers sharing one distinct filter. */
 interface FilterGroup {
-  matchesAll: boolean;
-  matches: (ev: FeedEvent) => boolean;
+  filter: EventFilter;
   subs: Set<Subscription>;
+  /** Events of the batch being dispatched that matched (set only during dispatch). */
+  matched: FeedEvent[] | undefined;
 }
 
 export interface FeedOptions {
@@ -37,6 +42,9 @@ export class StreamFeed {
   readonly tenantId: string;
   readonly log: Logger;
   private readonly groups = new Map<string, FilterGroup>();
+  /** Every group but the match-all one, indexed for dispatch. */
+  private readonly index = new FilterIndex<FilterGroup>();
+  private readonly candidates: FilterGroup[] = [];
   private count = 0;
   private reader: Redis | undefined;
   private stopped = false;
@@ -67,8 +75,9 @@ export class StreamFeed {
     const key = sub.filter.key;
     let group = this.groups.get(key);
     if (!group) {
-      group = { matchesAll: sub.filter.matchesAll, matches: sub.filter.matches, subs: new Set() };
+      group = { filter: sub.filter, subs: new Set(), matched: undefined };
       this.groups.set(key, group);
+      if (!sub.filter.matchesAll) this.index.add(group);
     }
     group.subs.add(sub);
     this.count++;
@@ -79,7 +88,10 @@ export class StreamFeed {
     const group = this.groups.get(sub.filter.key);
     if (!group?.subs.delete(sub)) return;
     this.count--;
-    if (group.subs.size === 0) this.groups.delete(sub.filter.key);
+    if (group.subs.size === 0) {
+      this.groups.delete(sub.filter.key);
+      if (!group.filter.matchesAll) this.index.delete(group);
+    }
     if (this.count === 0) this.opts.onIdle(this);
   }
 
@@ -141,9 +153,29 @@ export class StreamFeed {
 
   private dispatch(events: FeedEvent[]): void {
     if (events.length === 0) return;
-    for (const group of this.groups.values()) {
-      const matched = group.matchesAll ? events : events.filter(group.matches);
-      if (matched.length === 0) continue;
+    const all = this.groups.get("");
+    if (all) for (const sub of all.subs) sub.offer(events);
+    if (this.index.size === 0) return;
+    // Each group collects its matches in stream order; every subscriber of a
+    // group gets the same array (so batch frames are encoded once per group).
+    const touched: FilterGroup[] = [];
+    const candidates = this.candidates;
+    for (const ev of events) {
+      candidates.length = 0;
+      this.index.candidates(ev, candidates);
+      for (const group of candidates) {
+        if (!group.filter.matches(ev)) continue;
+        if (group.matched) group.matched.push(ev);
+        else {
+          group.matched = [ev];
+          touched.push(group);
+        }
+      }
+    }
+    candidates.length = 0;
+    for (const group of touched) {
+      const matched = group.matched as FeedEvent[];
+      group.matched = undefined;
       for (const sub of group.subs) sub.offer(matched);
     }
   }

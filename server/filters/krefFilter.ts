@@ -1,89 +1,136 @@
-// Kref filters: globs over the kref with "/" as separator, "*" within one
-// segment and "**" across segments. A pattern without a query part matches the
-// kref's path whatever its "?r=" / "&a="; a pattern with one matches the whole
-// kref, its query as a glob where "*" does not cross "&".
+// Kref filters: globs over the kref's path with "/" as separator, "*" within
+// one segment and "**" across any number of segments (zero included, so
+// "kref://film/**" matches "kref://film" as "item.#" matches "item"). A pattern
+// without a query part matches the kref's path whatever its "?r=" / "&a="; a
+// pattern with one matches the whole kref, its query as a glob where "*" does
+// not cross "&".
 //
-// picomatch has had ReDoS advisories: the version is pinned in package.json,
-// extglobs and braces are refused before it sees a pattern, and the pattern
-// length is capped.
-import picomatch from "picomatch";
+// Matching is hand-written and linear in practice: segments are compared as
+// tokens (the routing-key algorithm), and a segment glob is matched by finding
+// its literal chunks left to right with indexOf. Regular-expression globs
+// (picomatch) were dropped here because patterns like "*a*a*a*b" backtrack for
+// seconds on a long segment, which froze the whole server from one request.
 import { KREF_SCHEME } from "../events/kref.js";
 
-export type KrefMatcher = (path: string, query: string) => boolean;
+/** What a kref matcher looks at: the kref's path split on "/", and its query ("r=3&a=main" or ""). */
+export type KrefMatcher = (segments: readonly string[], query: string) => boolean;
 
 export const matchAllKrefs: KrefMatcher = () => true;
 
-const EXTGLOB = /[?*+@!]\(/;
+const ANY_SEGMENTS = 0;
+/** A segment pattern: a literal, "**" (ANY_SEGMENTS), or the chunks of a "*" glob. */
+type Token = string | typeof ANY_SEGMENTS | Glob;
 
-/** Matches a query ("r=3&a=main") against a query glob, "*" staying within one &-separated part. */
+interface Glob {
+  /** The pattern split on "*": the first chunk is a prefix, the last a suffix, the rest appear in order between. */
+  chunks: string[];
+}
+
+const PATH_SEGMENT = /^[A-Za-z0-9_.*-]+$/;
+const QUERY = /^[A-Za-z0-9_.=&*-]*$/;
+
+/** Matches `text` against a glob whose only wildcard is "*" (any run of characters). */
+export function globMatch(glob: Glob, text: string): boolean {
+  const { chunks } = glob;
+  const first = chunks[0] as string;
+  const last = chunks[chunks.length - 1] as string;
+  if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last)) return false;
+  // Leftmost placement of each middle chunk leaves the most room for the others.
+  let at = first.length;
+  const end = text.length - last.length;
+  for (let i = 1; i < chunks.length - 1; i++) {
+    const chunk = chunks[i] as string;
+    const found = text.indexOf(chunk, at);
+    if (found < 0 || found + chunk.length > end) return false;
+    at = found + chunk.length;
+  }
+  return true;
+}
+
+function segmentMatches(tok: string | Glob, seg: string): boolean {
+  return typeof tok === "string" ? tok === seg : globMatch(tok, seg);
+}
+
+/** Tokens against segments; "**" backtracks to its last position only, so O(tokens x segments) at worst. */
+function matchTokens(tokens: readonly Token[], segs: readonly string[]): boolean {
+  let t = 0;
+  let s = 0;
+  let starT = -1;
+  let starS = 0;
+  while (s < segs.length) {
+    const tok = tokens[t];
+    if (tok === ANY_SEGMENTS) {
+      starT = t++;
+      starS = s;
+    } else if (tok !== undefined && segmentMatches(tok, segs[s] as string)) {
+      t++;
+      s++;
+    } else if (starT >= 0) {
+      t = starT + 1;
+      s = ++starS;
+    } else return false;
+  }
+  while (tokens[t] === ANY_SEGMENTS) t++;
+  return t === tokens.length;
+}
+
+function toToken(seg: string): Token {
+  if (seg === "**") return ANY_SEGMENTS;
+  if (!seg.includes("*")) return seg;
+  return { chunks: seg.split("*") };
+}
+
+/** Matches a query ("r=3&a=main") part by part; "*" stays within one &-separated part. */
 function compileQuery(pattern: string): (query: string) => boolean {
-  const parts = pattern.split("&");
+  const parts = pattern.split("&").map((p) => (p.includes("*") ? { chunks: p.split("*") } : p));
   return (query) => {
     const values = query.split("&");
     if (values.length !== parts.length) return false;
-    for (let i = 0; i < parts.length; i++) if (!wildcard(parts[i] as string, values[i] as string)) return false;
+    for (let i = 0; i < parts.length; i++) if (!segmentMatches(parts[i] as string | Glob, values[i] as string)) return false;
     return true;
   };
 }
 
-/** "*" matches any run of characters; linear-time greedy matching with one backtrack point. */
-function wildcard(pattern: string, text: string): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1;
-  let mark = 0;
-  while (t < text.length) {
-    if (p < pattern.length && pattern[p] === "*") {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.length && pattern[p] === text[t]) {
-      p++;
-      t++;
-    } else if (star >= 0) {
-      p = star + 1;
-      t = ++mark;
-    } else return false;
-  }
-  while (pattern[p] === "*") p++;
-  return p === pattern.length;
+export interface CompiledKref {
+  matches: KrefMatcher;
+  /** The literal path segments before the first wildcard (for indexing subscriptions). */
+  literalPrefix: string[];
 }
 
 /** Compiles a kref filter, or returns a message for INVALID_ARGUMENT. */
-export function compileKrefFilter(filter: string, maxLength: number): KrefMatcher | string {
+export function compileKrefFilter(filter: string, maxLength: number): CompiledKref | string {
   const trimmed = filter.trim();
-  if (trimmed === "") return matchAllKrefs;
+  if (trimmed === "") return { matches: matchAllKrefs, literalPrefix: [] };
   if (trimmed.length > maxLength) return `kref_filter is ${trimmed.length} characters; the limit is ${maxLength}`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) return "kref_filter must not contain control characters";
-  if (EXTGLOB.test(trimmed)) return `kref_filter "${trimmed}": extglob syntax such as +(a|b) is not supported`;
-  if (/[{}]/.test(trimmed)) return `kref_filter "${trimmed}": brace expansion is not supported; use a comma-free glob`;
   const body = trimmed.startsWith(KREF_SCHEME) ? trimmed.slice(KREF_SCHEME.length) : trimmed;
   const q = body.indexOf("?");
   const pathPattern = q < 0 ? body : body.slice(0, q);
   const queryPattern = q < 0 ? null : body.slice(q + 1);
   if (pathPattern === "") return `kref_filter "${trimmed}" has no path`;
-  if (pathPattern.split("/").includes("..")) return `kref_filter "${trimmed}" must not contain ".."`;
-  if (pathPattern === "**") return queryPattern === null ? matchAllKrefs : withQuery(() => true, queryPattern);
-  let test: (s: string) => boolean;
-  try {
-    const re = picomatch.makeRe(pathPattern, { noextglob: true, nobrace: true, dot: true, maxLength, strictSlashes: true });
-    test = (s) => re.test(s);
-  } catch (err) {
-    return `kref_filter "${trimmed}" is not a valid glob: ${(err as Error).message}`;
+  const tokens: Token[] = [];
+  const literalPrefix: string[] = [];
+  let literal = true;
+  for (const seg of pathPattern.split("/")) {
+    if (seg === "") return `kref_filter "${trimmed}" has an empty path segment`;
+    if (seg === "." || seg.includes("..")) return `kref_filter "${trimmed}" must not contain ".."`;
+    if (!PATH_SEGMENT.test(seg)) {
+      return `kref_filter "${trimmed}": segment "${seg}" may only use letters, digits, "_", "-", "." and the wildcards "*" (within a segment) and "**" (any number of segments)`;
+    }
+    const tok = toToken(seg);
+    // Consecutive "**" mean the same as one.
+    if (tok === ANY_SEGMENTS && tokens[tokens.length - 1] === ANY_SEGMENTS) continue;
+    tokens.push(tok);
+    if (typeof tok !== "string") literal = false;
+    else if (literal) literalPrefix.push(tok);
   }
-  if (queryPattern === null) return (path) => test(path);
-  return withQuery(test, queryPattern);
-}
-
-function withQuery(testPath: (s: string) => boolean, queryPattern: string): KrefMatcher {
+  if (queryPattern !== null && !QUERY.test(queryPattern)) {
+    return `kref_filter "${trimmed}": the query part may only use "r=", "&a=", letters, digits, "_", "-", "." and "*"`;
+  }
+  const pathOnly = tokens.length === 1 && tokens[0] === ANY_SEGMENTS;
+  const testPath: KrefMatcher = pathOnly ? matchAllKrefs : (segs) => matchTokens(tokens, segs);
+  if (queryPattern === null) return { matches: testPath, literalPrefix };
   const testQuery = compileQuery(queryPattern);
-  return (path, query) => query !== "" && testPath(path) && testQuery(query);
-}
-
-/** The literal path prefix of a kref filter up to its first glob character, for indexing. */
-export function krefLiteralPrefix(filter: string): string {
-  const trimmed = filter.trim();
-  const body = trimmed.startsWith(KREF_SCHEME) ? trimmed.slice(KREF_SCHEME.length) : trimmed;
-  const m = /[*?[\]]/.exec(body);
-  return m ? body.slice(0, m.index) : body;
+  return { matches: (segs, query) => query !== "" && testPath(segs, query) && testQuery(query), literalPrefix };
 }

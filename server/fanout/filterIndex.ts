@@ -1,0 +1,95 @@
+// The feed's index of distinct filters. Each filter is filed under the literal
+// segments its kref pattern starts with (else its routing-key pattern's), in a
+// trie; an event walks the trie along its own segments and is matched only
+// against the filters found on the way, plus the few with no literal prefix.
+// With 10,000 subscriptions to distinct projects, an event meets one filter,
+// not 10,000.
+import type { EventFilter, Matchable } from "../filters/eventFilter.js";
+
+interface Node<T> {
+  children: Map<string, Node<T>>;
+  items: Set<T>;
+}
+
+const node = <T>(): Node<T> => ({ children: new Map(), items: new Set() });
+
+class PrefixTrie<T> {
+  private readonly root: Node<T> = node();
+
+  add(prefix: readonly string[], item: T): void {
+    let at = this.root;
+    for (const seg of prefix) {
+      let next = at.children.get(seg);
+      if (!next) {
+        next = node();
+        at.children.set(seg, next);
+      }
+      at = next;
+    }
+    at.items.add(item);
+  }
+
+  delete(prefix: readonly string[], item: T): void {
+    const path: Node<T>[] = [this.root];
+    for (const seg of prefix) {
+      const next = path[path.length - 1]?.children.get(seg);
+      if (!next) return;
+      path.push(next);
+    }
+    path[path.length - 1]?.items.delete(item);
+    // Prune nodes left empty, leaf first.
+    for (let i = prefix.length; i > 0; i--) {
+      const n = path[i] as Node<T>;
+      if (n.items.size > 0 || n.children.size > 0) break;
+      path[i - 1]?.children.delete(prefix[i - 1] as string);
+    }
+  }
+
+  /** Appends the items filed under every prefix of `segments` (root included) to `out`. */
+  collect(segments: readonly string[], out: T[]): void {
+    let at: Node<T> | undefined = this.root;
+    for (let i = 0; ; i++) {
+      for (const item of at.items) out.push(item);
+      if (i === segments.length) return;
+      at = at.children.get(segments[i] as string);
+      if (!at) return;
+    }
+  }
+}
+
+/** Anything filed by a filter (the feed files its filter groups). */
+export interface Indexed {
+  filter: EventFilter;
+}
+
+export class FilterIndex<T extends Indexed> {
+  private readonly kref = new PrefixTrie<T>();
+  private readonly routingKey = new PrefixTrie<T>();
+  private readonly rest = new Set<T>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(item: T): void {
+    const at = item.filter.index;
+    if (!at) this.rest.add(item);
+    else (at.by === "kref" ? this.kref : this.routingKey).add(at.prefix, item);
+    this.count++;
+  }
+
+  delete(item: T): void {
+    const at = item.filter.index;
+    if (!at) this.rest.delete(item);
+    else (at.by === "kref" ? this.kref : this.routingKey).delete(at.prefix, item);
+    this.count--;
+  }
+
+  /** Appends to `out` every item whose filter could match `ev` (each at most once: an item is filed in one place). */
+  candidates(ev: Matchable, out: T[]): void {
+    this.kref.collect(ev.krefSegments, out);
+    this.routingKey.collect(ev.segments, out);
+    for (const item of this.rest) out.push(item);
+  }
+}
