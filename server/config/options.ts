@@ -286,6 +286,14 @@ export const options = {
     max: 10_000_000,
     description: "Consumer groups: dead letters kept per group (oldest trimmed first, approximately).",
   },
+  groupJoinTimeoutMs: {
+    env: "STREAMGATE_GROUP_JOIN_TIMEOUT_MS",
+    type: "int",
+    default: 10_000,
+    min: 100,
+    max: 600_000,
+    description: "Consumer groups: how long a Consume call may stay open without sending its join message (then INVALID_ARGUMENT).",
+  },
   metricsListen: {
     env: "STREAMGATE_METRICS_LISTEN",
     type: "hostPortOrOff",

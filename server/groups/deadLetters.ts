@@ -14,6 +14,7 @@ export interface DeadLetter {
   originalCursor: string;
 }
 
+/** Up to `limit` dead letters of a group, oldest first, strictly after the dead-letter id `after` ("" for the start). */
 export async function listDeadLetters(redis: Redis, keys: GroupKeys, after: string, limit: number): Promise<DeadLetter[]> {
   const entries = (await redis.xrange(keys.dlq, after ? `(${after}` : "-", "+", "COUNT", limit)) as [string, string[]][];
   return entries.map(([id, fields]) => {
@@ -37,23 +38,28 @@ const REPLAY_CHUNK = 500;
 /**
  * Moves dead letters (all, or the given ids) back into the group through its
  * retry stream, a bounded chunk per script call so Redis never blocks for long.
+ * Nothing replayed is ever trimmed before the group has read and acknowledged
+ * it, whatever the dead-letter cap; the retry stream is tidied of what the group
+ * no longer needs on each replay and as replayed deliveries are acknowledged.
  */
-export async function replayDeadLetters(redis: SgRedis, keys: GroupKeys, ids: readonly string[], retryMaxLen: number): Promise<number> {
-  if (ids.length > 0) {
-    let n = 0;
-    for (let i = 0; i < ids.length; i += REPLAY_CHUNK) {
-      n += await redis.sgDlqReplay(keys.dlq, keys.retry, REPLAY_CHUNK, retryMaxLen, ...ids.slice(i, i + REPLAY_CHUNK));
-    }
-    return n;
-  }
+export async function replayDeadLetters(redis: SgRedis, keys: GroupKeys, group: string, ids: readonly string[]): Promise<number> {
   let total = 0;
-  for (;;) {
-    const n = await redis.sgDlqReplay(keys.dlq, keys.retry, REPLAY_CHUNK, retryMaxLen);
-    total += n;
-    if (n < REPLAY_CHUNK) return total;
+  if (ids.length > 0) {
+    for (let i = 0; i < ids.length; i += REPLAY_CHUNK) {
+      total += await redis.sgDlqReplay(keys.dlq, keys.retry, REPLAY_CHUNK, ...ids.slice(i, i + REPLAY_CHUNK));
+    }
+  } else {
+    for (;;) {
+      const n = await redis.sgDlqReplay(keys.dlq, keys.retry, REPLAY_CHUNK);
+      total += n;
+      if (n < REPLAY_CHUNK) break;
+    }
   }
+  await redis.sgGroupRetryTrim(keys.retry, group);
+  return total;
 }
 
+/** Deletes dead letters (all, or the given ids); returns how many were deleted. */
 export async function purgeDeadLetters(redis: Redis, keys: GroupKeys, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) {
     const n = await redis.xlen(keys.dlq);

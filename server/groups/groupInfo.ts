@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { StreamgateError } from "../errors.js";
 import { type GroupKeys, groupKeys } from "../redis/layout.js";
 
+/** What describeGroup reports about a group. */
 export interface GroupInfo {
   group: string;
   routingKeyFilter: string;
@@ -22,12 +23,19 @@ function pairs(flat: unknown[]): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The settings hash of a group of the caller's tenant; NOT_FOUND when there is
+ * none (also when another tenant has a group of that name: `keys` are the caller's).
+ */
+export async function requireGroup(redis: Redis, keys: GroupKeys, group: string): Promise<Record<string, string>> {
+  const settings = await redis.hgetall(keys.settings);
+  if (settings.routing_key_filter === undefined) throw new StreamgateError(status.NOT_FOUND, `no consumer group named "${group}"`);
+  return settings;
+}
+
 /** Members, pending, lag and dead letters of one group (NOT_FOUND when it does not exist). */
 export async function describeGroup(redis: Redis, keys: GroupKeys, group: string): Promise<GroupInfo> {
-  const settings = await redis.hgetall(keys.settings);
-  if (!settings.routing_key_filter && settings.routing_key_filter !== "") {
-    throw new StreamgateError(status.NOT_FOUND, `no consumer group named "${group}"`);
-  }
+  const settings = await requireGroup(redis, keys, group);
   const [groups, consumers, retryConsumers, dlqLen, retryGroups] = (await redis
     .multi()
     .xinfo("GROUPS", keys.events)
@@ -62,6 +70,7 @@ export async function describeGroup(redis: Redis, keys: GroupKeys, group: string
   };
 }
 
+/** Every group of a tenant, described, sorted by name. */
 export async function listGroups(redis: Redis, prefix: string, tenant: string): Promise<GroupInfo[]> {
   const names = (await redis.smembers(groupKeys(prefix, tenant, "_").groups)).sort();
   return Promise.all(names.map((g) => describeGroup(redis, groupKeys(prefix, tenant, g), g)));

@@ -1,10 +1,10 @@
 // One live member of a consumer group. Redis does the load balancing
 // (XREADGROUP per member, on its own blocking connection); this loop adds what
-// Redis leaves to the client: take back your own pending entries first after a
-// reconnect, claim entries other members left unacknowledged past the ack
-// timeout, dead-letter entries that ran out of deliveries, acknowledge (and
-// count) pending entries whose stream entry was trimmed, and never hold more
-// than max-in-flight unacknowledged deliveries.
+// Redis leaves to the client: take back all of your own pending entries after a
+// reconnect before reading anything new, claim entries other members left
+// unacknowledged past the ack timeout, dead-letter entries that ran out of
+// deliveries, acknowledge (and count) pending entries whose stream entry was
+// trimmed, and never hold more than max-in-flight unacknowledged deliveries.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { fromStreamFields } from "../events/storedEvent.js";
@@ -16,6 +16,8 @@ import type { SgRedis } from "../redis/commands.js";
 import { type GroupKeys, REPLAYED_FROM } from "../redis/layout.js";
 import { parseId } from "../redis/streamIds.js";
 import type { GroupSettings } from "./joinGroup.js";
+import { readNew, type StreamEntries } from "./readNew.js";
+import { TakeBackCursor } from "./takeBackCursor.js";
 
 /** A delivery as handed to the transport. */
 export interface Delivery {
@@ -25,6 +27,7 @@ export interface Delivery {
   deliveryCount: number;
 }
 
+/** What a {@link GroupMember} needs: where it reads, its limits, and how it hands deliveries to its transport. */
 export interface MemberOptions {
   redis: SgRedis;
   keys: GroupKeys;
@@ -71,10 +74,15 @@ export class GroupMember {
       reader.disconnect(); // interrupts the blocking XREADGROUP
     };
     o.signal.addEventListener("abort", stop, { once: true });
+    // Kumiho members ack on hand-over, so they hold nothing to take back.
+    const takeBack = new TakeBackCursor(o.autoAck ? [] : [o.keys.events, o.keys.retry]);
     try {
-      await this.takeBackOwnPending();
       let nextClaim = 0;
       while (!o.signal.aborted) {
+        if (!takeBack.done) {
+          await this.takeBackSome(takeBack);
+          continue;
+        }
         if (Date.now() >= nextClaim) {
           await this.claimIdle();
           nextClaim = Date.now() + o.claimIntervalMs;
@@ -84,12 +92,7 @@ export class GroupMember {
           await this.waitForRoom(nextClaim - Date.now());
           continue;
         }
-        // XREADGROUP's COUNT applies to each of the two streams: split the room between them.
-        const reply = await this.read(
-          reader,
-          Math.max(1, Math.floor(Math.min(room, o.readBatch) / 2)),
-          Math.max(1, nextClaim - Date.now()),
-        );
+        const reply = await this.read(reader, Math.min(room, o.readBatch), Math.max(1, nextClaim - Date.now()));
         if (o.signal.aborted) return;
         for (const [stream, entries] of reply) await this.handle(stream, entries);
       }
@@ -115,6 +118,8 @@ export class GroupMember {
     if (retry.length) multi.xack(o.keys.retry, o.group, ...retry);
     multi.hdel(o.keys.errors, ...events, ...retry);
     await multi.exec();
+    // Acknowledged replays are no longer needed: drop them (and only them) from the retry stream.
+    if (retry.length) await o.redis.sgGroupRetryTrim(o.keys.retry, o.group);
     this.wake?.();
   }
 
@@ -164,24 +169,11 @@ export class GroupMember {
     this.wake = undefined;
   }
 
-  private async read(reader: Redis, count: number, blockMs: number): Promise<[string, [string, string[]][]][]> {
+  /** Reads new entries (`>`), at most `room` of them; a failed read is logged and retried by the loop. */
+  private async read(reader: Redis, room: number, blockMs: number): Promise<StreamEntries> {
     const { o } = this;
     try {
-      const reply = (await reader.xreadgroup(
-        "GROUP",
-        o.group,
-        o.member,
-        "COUNT",
-        count,
-        "BLOCK",
-        blockMs,
-        "STREAMS",
-        o.keys.events,
-        o.keys.retry,
-        ">",
-        ">",
-      )) as [string, [string, string[]][]][] | null;
-      return reply ?? [];
+      return await readNew(reader, { group: o.group, member: o.member, events: o.keys.events, retry: o.keys.retry }, room, blockMs);
     } catch (err) {
       if (o.signal.aborted) return [];
       if (err instanceof Error && /NOGROUP/.test(err.message)) throw err;
@@ -192,21 +184,17 @@ export class GroupMember {
   }
 
   /**
-   * A reconnecting member first takes back what it was given and never
-   * acknowledged, paging through its pending list so that no entry is claimed twice.
+   * Takes back one page of this member's own pending entries (what it was given
+   * before a reconnect and never acknowledged), as many as it has room for; with
+   * no room, waits for an ack (or for deliveries to age past the ack timeout).
    */
-  private async takeBackOwnPending(): Promise<void> {
-    if (this.o.autoAck) return;
-    for (const stream of [this.o.keys.events, this.o.keys.retry]) {
-      let start = "-";
-      for (;;) {
-        const room = this.room();
-        if (room <= 0) return;
-        const { seen, last } = await this.claim(stream, 0, room, this.o.member, start);
-        if (seen < room || !last) break;
-        start = `(${last}`;
-      }
-    }
+  private async takeBackSome(cursor: TakeBackCursor): Promise<void> {
+    const at = cursor.current();
+    if (!at) return;
+    const room = this.room();
+    if (room <= 0) return this.waitForRoom(this.o.claimIntervalMs);
+    const { seen, last } = await this.claim(at.stream, 0, room, this.o.member, at.start);
+    cursor.advance(at.stream, room, seen, last);
   }
 
   private async claimIdle(): Promise<void> {

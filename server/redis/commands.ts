@@ -42,7 +42,8 @@ export interface StreamgateCommands {
     dlqMaxLen: number,
     start: string,
   ): Promise<[[string, string[], number][], number, number, string]>;
-  sgDlqReplay(dlq: string, retry: string, maxCount: number, retryMaxLen: number, ...ids: string[]): Promise<number>;
+  sgDlqReplay(dlq: string, retry: string, maxCount: number, ...ids: string[]): Promise<number>;
+  sgGroupRetryTrim(retry: string, group: string): Promise<number>;
   sgLookupKey(keyHashes: string, keys: string, tenants: string, tokenHash: string): Promise<[string, string | null] | null>;
   sgAcquireStream(streams: string, member: string, limit: number, ttlMs: number): Promise<[number, number]>;
   sgRenewStreams(streams: string, ttlMs: number, ...members: string[]): Promise<number>;
@@ -55,6 +56,7 @@ export function withCommands(redis: Redis): SgRedis {
   redis.defineCommand("sgGroupJoin", { numberOfKeys: 4, lua: script("groupJoin") });
   redis.defineCommand("sgGroupClaim", { numberOfKeys: 3, lua: script("groupClaim") });
   redis.defineCommand("sgDlqReplay", { numberOfKeys: 2, lua: script("dlqReplay") });
+  redis.defineCommand("sgGroupRetryTrim", { numberOfKeys: 1, lua: script("groupRetryTrim") });
   redis.defineCommand("sgLookupKey", { numberOfKeys: 3, lua: script("lookupKey") });
   redis.defineCommand("sgAcquireStream", { numberOfKeys: 1, lua: script("acquireStream") });
   redis.defineCommand("sgRenewStreams", { numberOfKeys: 1, lua: script("renewStreams") });

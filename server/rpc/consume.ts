@@ -15,6 +15,10 @@ type Call = ServerDuplexStream<ConsumeRequest__Output, unknown>;
 /**
  * streamgate.v1.ConsumerGroups/Consume: the first message joins a group, later
  * ones ack or nack deliveries. Ends when the client half-closes or cancels.
+ * The caller is authenticated from the call's metadata as soon as it opens
+ * (UNAUTHENTICATED at once, without waiting for a message), and a call that
+ * sends no join within STREAMGATE_GROUP_JOIN_TIMEOUT_MS ends with
+ * INVALID_ARGUMENT, so an idle or unauthenticated call cannot stay open.
  */
 export function consumeHandler(ctx: RpcContext) {
   return (call: Call): void => {
@@ -26,6 +30,26 @@ export function consumeHandler(ctx: RpcContext) {
     };
     call.on("cancelled", () => abort.abort());
     call.on("error", () => abort.abort());
+    // Started now, awaited by the join: a bad credential ends the call before any message arrives.
+    const caller = Promise.resolve()
+      .then(() => ctx.resolveCaller(call.metadata))
+      .catch((err: unknown) => {
+        fail(err);
+        throw err;
+      });
+    caller.catch(() => {}); // reported through fail(); the join only needs the outcome
+    const joinTimeoutMs = ctx.config.groupJoinTimeoutMs;
+    const joinTimer = setTimeout(
+      () =>
+        fail(
+          new StreamgateError(
+            status.INVALID_ARGUMENT,
+            `no join message within ${joinTimeoutMs} ms of opening Consume (STREAMGATE_GROUP_JOIN_TIMEOUT_MS): send join first`,
+          ),
+        ),
+      joinTimeoutMs,
+    );
+    abort.signal.addEventListener("abort", () => clearTimeout(joinTimer), { once: true });
     let member: GroupMember | undefined;
     let joining = false;
     let acks: Promise<void> = Promise.resolve();
@@ -33,6 +57,7 @@ export function consumeHandler(ctx: RpcContext) {
     call.on("data", (msg: ConsumeRequest__Output) => {
       if (!joining) {
         joining = true;
+        clearTimeout(joinTimer);
         if (msg.kind !== "join" || !msg.join)
           return fail(new StreamgateError(status.INVALID_ARGUMENT, "the first Consume message must be join"));
         void join(msg.join).catch(fail);
@@ -55,7 +80,7 @@ export function consumeHandler(ctx: RpcContext) {
     });
 
     async function join(req: JoinGroup__Output): Promise<void> {
-      const caller = await ctx.resolveCaller(call.metadata);
+      const who = await caller;
       // Same start-position rules (and tier checks) as EventStream; a group has no cursor.
       const start = startPosition(
         {
@@ -66,9 +91,9 @@ export function consumeHandler(ctx: RpcContext) {
           fromTimestamp: req.fromTimestamp,
           fromBeginning: req.fromBeginning,
         },
-        caller.tier,
+        who.tier,
       );
-      const started = await startMember(ctx, caller, {
+      const started = await startMember(ctx, who, {
         group: req.group,
         member: req.member,
         routingKeyFilter: req.routingKeyFilter,

@@ -1,7 +1,7 @@
 import { type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
 import { StreamgateError } from "../errors.js";
 import { type DeadLetter, listDeadLetters, purgeDeadLetters, replayDeadLetters } from "../groups/deadLetters.js";
-import { describeGroup, type GroupInfo, listGroups } from "../groups/groupInfo.js";
+import { describeGroup, type GroupInfo, listGroups, requireGroup } from "../groups/groupInfo.js";
 import { checkName } from "../groups/names.js";
 import type { SgRedis } from "../redis/commands.js";
 import { groupKeys } from "../redis/layout.js";
@@ -77,6 +77,7 @@ function wireDeadLetter(d: DeadLetter, tenantId: string) {
   };
 }
 
+/** streamgate.v1.ConsumerGroups' unary calls: list and describe groups; list, replay and purge dead letters. */
 export function groupAdminHandlers(ctx: RpcContext) {
   const redis = ctx.redis as SgRedis;
   return {
@@ -86,16 +87,23 @@ export function groupAdminHandlers(ctx: RpcContext) {
       false,
     ),
     DescribeGroup: groupRpc<{ group: string }, unknown>(ctx, async (req, keys) => wireGroup(await describeGroup(redis, keys, req.group))),
+    // Dead-letter calls on a group the caller's tenant does not have are NOT_FOUND, like DescribeGroup:
+    // a mistyped name is not silently "0 replayed", and another tenant's group of that name stays invisible.
     ListDeadLetters: groupRpc<{ group: string; after: string; limit: number }, unknown>(ctx, async (req, keys, tenant) => {
       if (req.after) checkIds([req.after]);
       const limit = Math.min(req.limit || 100, 1000);
+      await requireGroup(redis, keys, req.group);
       return { deadLetters: (await listDeadLetters(redis, keys, req.after, limit)).map((d) => wireDeadLetter(d, tenant)) };
     }),
-    ReplayDeadLetters: groupRpc<{ group: string; ids: string[] }, unknown>(ctx, async (req, keys) => ({
-      replayed: await replayDeadLetters(redis, keys, checkIds(req.ids ?? []), ctx.config.groupDlqMaxLen),
-    })),
-    PurgeDeadLetters: groupRpc<{ group: string; ids: string[] }, unknown>(ctx, async (req, keys) => ({
-      purged: await purgeDeadLetters(redis, keys, checkIds(req.ids ?? [])),
-    })),
+    ReplayDeadLetters: groupRpc<{ group: string; ids: string[] }, unknown>(ctx, async (req, keys) => {
+      const ids = checkIds(req.ids ?? []);
+      await requireGroup(redis, keys, req.group);
+      return { replayed: await replayDeadLetters(redis, keys, req.group, ids) };
+    }),
+    PurgeDeadLetters: groupRpc<{ group: string; ids: string[] }, unknown>(ctx, async (req, keys) => {
+      const ids = checkIds(req.ids ?? []);
+      await requireGroup(redis, keys, req.group);
+      return { purged: await purgeDeadLetters(redis, keys, ids) };
+    }),
   };
 }
