@@ -9,13 +9,17 @@
 #    a fresh directory standing in for WORKDIR (npm ci, npm run build, npm prune --omit=dev).
 # 3. Runtime stage: its COPY --from=build instructions into another fresh directory,
 #    which then holds exactly what the image holds; dev dependencies must be gone.
-# 4. Run: the image's ENV and CMD with a private redis-server on a free port; the
-#    HEALTHCHECK command must pass, /metrics must answer, SIGTERM must exit 0, and
-#    the health check must fail once the server is gone.
-# Not reproduced: the base image, `apt-get install tini` (the server runs without an
-# init here), the non-root USER, and the wildcard listen addresses (loopback and free
-# ports are used instead, so nothing collides on a shared machine). The Dockerfile's
-# contract for those is checked by tests/deploy.test.ts.
+# 4. Run: the image's CMD with exactly the image's ENV (its listen addresses on all
+#    interfaces, its auth mode) plus REDIS_URL pointing at a private redis-server; only
+#    the ports of the listen addresses are replaced by free ones, so nothing collides on
+#    a shared machine. The HEALTHCHECK command must pass, /metrics must answer, the
+#    image's CLI must create an API key that the server then accepts (and a call
+#    without one must be refused), SIGTERM must exit 0, and the health check must
+#    fail once the server is gone.
+# Not reproduced: the base image (a warning is printed when the local Node major differs
+# from the Dockerfile's), `apt-get install tini` (the server runs without an init here)
+# and the non-root USER. The Dockerfile's contract for those is checked by
+# tests/deploy.test.ts.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,7 +47,8 @@ fail() {
   echo "verify-docker-build: $*" >&2
   exit 1
 }
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A port free on host $1 (default 127.0.0.1).
+free_port() { node -e 'const s=require("net").createServer().listen(0,process.argv[1],()=>{console.log(s.address().port);s.close()})' "${1:-127.0.0.1}"; }
 # Prints a JSON array (exec form) or a shell-form command one argument per line.
 args_of() { node -e 'const a=process.argv[1].trim(); for (const x of a.startsWith("[") ? JSON.parse(a) : a.split(/\s+/)) console.log(x)' "$1"; }
 
@@ -66,6 +71,15 @@ instructions() {
 }
 runtime_stage="$(awk 'toupper($1) == "FROM" { s = (toupper($3) == "AS") ? $4 : "stage" NR } END { print s }' "$repo/Dockerfile")"
 [ "$runtime_stage" != "build" ] || fail "the last stage of the Dockerfile must not be the build stage"
+
+# The image's Node is not this machine's: say so when the majors differ (the steps still run).
+local_major="$(node -p 'process.versions.node.split(".")[0]')"
+for image_major in $(awk 'toupper($1) == "FROM" && match($2, /^node:[0-9]+/) { print substr($2, 6, RLENGTH - 5) }' "$repo/Dockerfile" | sort -u); do
+  if [ "$image_major" != "$local_major" ]; then
+    echo "verify-docker-build: WARNING: the Dockerfile builds and runs on Node $image_major, this machine has Node $(node --version);" \
+      "the steps below run on Node $local_major and cannot show problems specific to Node $image_major" >&2
+  fi
+done
 
 step "build context: $repo minus .dockerignore"
 excludes="$work/rsync-excludes"
@@ -169,15 +183,32 @@ for _ in $(seq 1 100); do
 done
 redis-cli -p "$redis_port" ping >/dev/null || fail "redis-server did not start: $(cat "$work/redis.log")"
 
-grpc_port="$(free_port)"
-metrics_port="$(free_port)"
-run_env=(env -i "PATH=$PATH" "HOME=$work" "${image_env[@]}"
-  "REDIS_URL=redis://127.0.0.1:$redis_port"
-  "STREAMGATE_LISTEN=127.0.0.1:$grpc_port"
-  "STREAMGATE_METRICS_LISTEN=127.0.0.1:$metrics_port")
+# The image's ENV as is, except the port of each listen address (same host: the image's 0.0.0.0).
+env_of() {
+  local pair
+  for pair in "${image_env[@]}"; do [ "${pair%%=*}" != "$1" ] || echo "${pair#*=}"; done
+}
+run_vars=()
+grpc_port="" metrics_port=""
+for pair in "${image_env[@]}"; do
+  name="${pair%%=*}" value="${pair#*=}"
+  case "$name" in
+    STREAMGATE_LISTEN | STREAMGATE_METRICS_LISTEN)
+      [ "$value" != "off" ] || { run_vars+=("$pair") && continue; }
+      host="${value%:*}"
+      port="$(free_port "$(tr -d '[]' <<<"$host")")"
+      if [ "$name" = STREAMGATE_LISTEN ]; then grpc_port="$port"; else metrics_port="$port"; fi
+      run_vars+=("$name=$host:$port")
+      ;;
+    *) run_vars+=("$pair") ;;
+  esac
+done
+[ -n "$grpc_port" ] || fail "the image sets no STREAMGATE_LISTEN"
+[ -n "$metrics_port" ] || fail "the image sets no STREAMGATE_METRICS_LISTEN"
+run_env=(env -i "PATH=$PATH" "HOME=$work" "${run_vars[@]}" "REDIS_URL=redis://127.0.0.1:$redis_port")
 mapfile -t cmd < <(args_of "$cmd_json")
 mapfile -t probe < <(args_of "$health_cmd")
-echo "CMD ${cmd[*]}  (${image_env[*]})"
+echo "CMD ${cmd[*]}  (${run_vars[*]} REDIS_URL=redis://127.0.0.1:$redis_port)"
 (cd "$runtime" && exec "${run_env[@]}" "${cmd[@]}") >"$work/server.log" 2>&1 &
 server_pid=$!
 
@@ -198,6 +229,28 @@ metrics="$(curl -fsS "http://127.0.0.1:$metrics_port/metrics")"
 grep -q '^streamgate_serving 1$' <<<"$metrics" || fail "/metrics does not report streamgate_serving 1"
 grep -q '^process_resident_memory_bytes ' <<<"$metrics" || fail "/metrics lacks process metrics"
 echo "ok: $(grep -c '^streamgate_' <<<"$metrics") streamgate samples"
+
+step "auth: STREAMGATE_AUTH=$(env_of STREAMGATE_AUTH) as the image sets it"
+cli=(node bin/streamgate.js)
+address="127.0.0.1:$grpc_port"
+if [ "$(env_of STREAMGATE_AUTH)" = keys ]; then
+  # As in the README: `streamgate keys create` inside the container, then the token as bearer.
+  created="$(cd "$runtime" && "${run_env[@]}" "${cli[@]}" keys create --tenant verify --tier creator --json)" ||
+    fail "the image's CLI could not create an API key"
+  token="$(node -e 'console.log(JSON.parse(process.argv[1]).token)' "$created")"
+  caps="$(cd "$runtime" && "${run_env[@]}" STREAMGATE_TOKEN="$token" "${cli[@]}" caps --json -a "$address")" ||
+    fail "a call with the new API key failed"
+  grep -q '"tier":"creator"' <<<"$caps" || fail "unexpected capabilities for the new key: $caps"
+  set +e
+  (cd "$runtime" && "${run_env[@]}" "${cli[@]}" caps -a "$address" >/dev/null 2>&1)
+  anonymous=$?
+  set -e
+  [ "$anonymous" -eq 5 ] || fail "a call without credentials ended with exit $anonymous, not 5 (refused credentials)"
+  grep -q "$token" "$work/server.log" && fail "the server log contains the API key"
+  echo "ok: key created with the image's CLI is accepted; a call without one is refused"
+else
+  echo "skipped: no API keys in this auth mode"
+fi
 
 step "SIGTERM: graceful exit, then the health check fails"
 kill -TERM "$server_pid"

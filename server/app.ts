@@ -1,11 +1,13 @@
 // Assembles a Streamgate server: Redis connection, shared fan-out hub and the
 // gRPC services. Used by main.ts and, in-process, by the tests and the bench.
+import { setTimeout as sleep } from "node:timers/promises";
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { Redis } from "ioredis";
 import { type Auth, checkAuthConfig, createAuth } from "./auth/createAuth.js";
 import { KeyStore } from "./auth/keyStore.js";
 import { joinHostPort, splitHostPort } from "./config/hostPort.js";
 import type { Config } from "./config/loadConfig.js";
+import { listenFailed, redisConnectFailed } from "./config/startError.js";
 import { credentialsEnded } from "./errors.js";
 import { Hub } from "./fanout/hub.js";
 import { batchSink, singleEventSink } from "./fanout/sinks.js";
@@ -48,8 +50,9 @@ export interface Streamgate {
   /** API keys and tiers (what the Admin service and `streamgate keys` use), and the retention sweep. */
   tenancy: { keyStore: KeyStore; retentionSweep: RetentionSweep };
   /**
-   * Graceful stop: report NOT_SERVING, refuse new calls, end open streams with UNAVAILABLE and
-   * their last cursor, wait up to `graceMs` for calls to finish, then force.
+   * Graceful stop: report NOT_SERVING (and keep serving calls for STREAMGATE_DRAIN_DELAY_MS), refuse
+   * new calls, end open streams with UNAVAILABLE and their last cursor, wait up to `graceMs` for calls
+   * to finish, then force.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -75,8 +78,18 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
       retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
     }),
   );
-  redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
-  await redis.connect();
+  // ioredis rejects connect() with a bare "Connection is closed."; the reason came with the last error event.
+  let connectError: Error | undefined;
+  redis.on("error", (err) => {
+    connectError = err;
+    log.warn({ err: err.message }, "redis connection error");
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect(); // stops ioredis retrying in the background
+    throw redisConnectFailed(redisUrl, redisUrl === config.redisUrl, connectError ?? (err as Error));
+  }
 
   const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs });
   const members = new MemberRegistry(config.groupMaxMembers);
@@ -143,7 +156,9 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
   ).catch(async (err: unknown) => {
     await ops.close();
     redis.disconnect();
-    throw err;
+    // grpc-js says "No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]": keep the reason.
+    const reason = /errors: \[(.+)\]$/s.exec((err as Error).message)?.[1];
+    throw listenFailed("STREAMGATE_LISTEN", config.listen, reason ? new Error(reason, { cause: err }) : (err as Error));
   });
   const address = joinHostPort(host, port);
   log.info({ address, auth: config.auth }, "streamgate listening");
@@ -161,6 +176,11 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     close(graceMs = config.shutdownGraceMs) {
       closing ??= (async () => {
         ops.drain();
+        if (config.drainDelayMs > 0) {
+          // Balancers and orchestrators see NOT_SERVING and stop routing here while calls still succeed.
+          log.info({ drainDelayMs: config.drainDelayMs }, "draining: reporting NOT_SERVING before refusing calls");
+          await sleep(config.drainDelayMs);
+        }
         await retentionSweep.stop();
         await auth?.close();
         members.closeAll((m) => shuttingDown(m.lastCursor()));

@@ -44,17 +44,22 @@ export async function serve(overrides: Partial<Config> = {}): Promise<void> {
     process.once("exit", () => embedded?.process.kill("SIGTERM"));
   }
 
-  const app = await startStreamgate({ config, log, redisUrl });
+  // Start-up failures (auth configuration, Redis unreachable, address in use) end the process with one line,
+  // also under `streamgate serve`; the embedded redis-server, if any, is stopped by the exit hook.
+  const app = await startStreamgate({ config, log, redisUrl }).catch(exitOnStartFailure);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
-    const hardExit = setTimeout(() => {
-      log.error("shutdown took too long; exiting");
-      process.exit(1);
-    }, config.shutdownGraceMs + 5000);
+    log.info({ signal, graceMs: config.shutdownGraceMs, drainDelayMs: config.drainDelayMs }, "shutting down");
+    const hardExit = setTimeout(
+      () => {
+        log.error("shutdown took too long; exiting");
+        process.exit(1);
+      },
+      config.drainDelayMs + config.shutdownGraceMs + 5000,
+    );
     hardExit.unref();
     await app.close();
     await embedded?.stop();
@@ -69,12 +74,16 @@ if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.ar
   serve().catch(exitOnStartFailure);
 }
 
-/** One clear line and an exit code: 2 for configuration the operator must fix, 1 otherwise. */
+/**
+ * One clear line and an exit code: 2 for configuration the operator must fix, 1 otherwise (a
+ * StartError names the option involved: Redis unreachable at REDIS_URL, STREAMGATE_LISTEN in use).
+ */
 export function exitOnStartFailure(err: unknown): never {
   if (err instanceof ConfigError) {
     process.stderr.write(`streamgate: invalid configuration: ${err.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`streamgate: failed to start: ${(err as Error).message}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`streamgate: failed to start: ${message.replace(/\s*\n\s*/g, "; ")}\n`);
   process.exit(1);
 }

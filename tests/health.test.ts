@@ -10,7 +10,7 @@ import { loadConfig } from "../server/config/loadConfig.js";
 import { StreamgateError } from "../server/errors.js";
 import { createLogger } from "../server/observability/logger.js";
 import { type LocalRedis, startLocalRedis } from "../server/redis/localRedis.js";
-import { event, waitFor } from "./helpers.js";
+import { event, startTestServer, take, waitFor } from "./helpers.js";
 import { healthClient } from "./opsHelpers.js";
 
 const KNOWN = ["", "kumiho.KumihoService", "streamgate.v1.Streamgate", "streamgate.v1.ConsumerGroups"];
@@ -134,6 +134,38 @@ describe("graceful shutdown and health", () => {
       await app.close();
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("with STREAMGATE_DRAIN_DELAY_MS, reports NOT_SERVING first and keeps serving calls for that long, then refuses them", async () => {
+    const t = await startTestServer({ drainDelayMs: 2000 });
+    const health = healthClient(t.app.address);
+    const sub = t.client.eventStream({ resume: false });
+    try {
+      const watch = health.watch();
+      expect(await watch.next()).toBe("SERVING");
+      await sub.ready;
+      let closed = false;
+      const closing = t.app.close(2000).then(() => {
+        closed = true;
+      });
+      expect(await watch.next()).toBe("NOT_SERVING");
+      expect(await health.check()).toBe("NOT_SERVING");
+      // Still draining: new and open calls work, so nothing fails while balancers stop routing here.
+      const cursor = await t.client.publish(event(1));
+      expect((await take(t.client.eventStream({ fromBeginning: true, resume: false }), 1))[0]?.cursor).toBe(cursor);
+      const iterator = sub[Symbol.asyncIterator]();
+      expect((await iterator.next()).value?.cursor).toBe(cursor);
+      expect(closed).toBe(false);
+      // Then the usual shutdown: open streams end with UNAVAILABLE and their last cursor, new calls are refused.
+      const ended = await sub.closed;
+      expect(ended?.code).toBe(status.UNAVAILABLE);
+      expect(ended?.trailers["streamgate-last-cursor"]).toBe(cursor);
+      await closing;
+      await expect(t.client.publish(event(2), { timeoutMs: 2000 })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    } finally {
+      health.close();
+      await t.close();
     }
   });
 });

@@ -1,9 +1,53 @@
 import { randomUUID } from "node:crypto";
+import type { ClientReadableStream, Metadata, ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OVERFLOW_TENANT, TenantTally } from "../server/observability/counters.js";
+import { createClient } from "../client-sdk/src/index.js";
+import { OVERFLOW_TENANT, TenantTally, tenantCounters } from "../server/observability/counters.js";
+import { withCommands } from "../server/redis/commands.js";
 import { tenantKeys } from "../server/redis/layout.js";
+import { trimStream } from "../server/retention/trimStream.js";
+import { type ResolveCaller, singleTenant } from "../server/tenancy/caller.js";
+import { defaultTiers, type Tier } from "../server/tenancy/tiers.js";
 import { event, startTestServer, type TestServer, take, waitFor } from "./helpers.js";
 import { sample, scrape } from "./opsHelpers.js";
+import { md, rawClients } from "./tenancyHelpers.js";
+
+/**
+ * An event of about 16 KB: a few of them fill a stream's HTTP/2 flow-control window (64 KB by
+ * default), and the whole history this file writes stays far below gRPC's 4 MB message limit.
+ */
+function bigEvent(i: number) {
+  const details: Record<string, string> = { i: String(i) };
+  for (let k = 0; k < 2; k++) details[`pad${k}`] = "x".repeat(8000);
+  return { ...event(i), details };
+}
+
+/**
+ * A Subscribe call whose client stops reading: the paused stream takes 16 messages (its
+ * buffer), then grpc-js stops reading the HTTP/2 stream, so flow control blocks the server's
+ * writes to it (a stalled consumer). A call nobody ever reads would not do: grpc-js buffers
+ * such a call's messages without limit.
+ */
+function stalledSubscriber(address: string, request: Record<string, unknown>) {
+  const raw = rawClients(address);
+  const call = (raw.sg as unknown as { Subscribe(req: unknown, md: Metadata): ClientReadableStream<unknown> }).Subscribe(request, md());
+  call.on("data", () => {});
+  call.pause();
+  const registered = new Promise<void>((res) => call.once("metadata", () => res()));
+  const ended = new Promise<ServiceError>((res) => call.once("error", res));
+  return {
+    registered,
+    /** Reads again (the consumer recovers); resolves with the status the call ends with. */
+    resume(): Promise<ServiceError> {
+      call.resume();
+      return ended;
+    },
+    close() {
+      call.cancel();
+      raw.close();
+    },
+  };
+}
 
 describe("Prometheus metrics listener", () => {
   let t: TestServer;
@@ -81,7 +125,112 @@ describe("Prometheus metrics listener", () => {
   });
 });
 
+describe("metrics of stalled and slow subscribers", () => {
+  let t: TestServer;
+  const tenant = `metrics-slow-${randomUUID()}`;
+
+  beforeAll(async () => {
+    // The smallest queue the configuration allows, so a stalled subscriber overflows after a few events; and one
+    // event per read and per catch-up page, so live and replayed events reach a client in messages of the same size.
+    t = await startTestServer({ metricsListen: "127.0.0.1:0", tenant, subscriberQueue: 16, readBatch: 1, retentionSweepMs: 0 });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("shows a stalled subscriber's queue in the depth buckets, a replaying one in phase catchup, and counts the one shed", async () => {
+    const address = t.app.metricsAddress as string;
+    const before = await scrape(address);
+    const series = (name: string, s = before) => sample(s, name);
+
+    const live = stalledSubscriber(t.app.address, {});
+    let replay: ReturnType<typeof stalledSubscriber> | undefined;
+    try {
+      await live.registered;
+      // Publish until the stalled subscriber's queue is not empty: its depth leaves the le="0" bucket.
+      let i = 0;
+      await waitFor(async () => {
+        await t.client.publish(bigEvent(++i));
+        const now = await scrape(address);
+        return series("streamgate_subscriber_queue_depth_sum", now) > 0;
+      }, "a queued event");
+      const queued = await scrape(address);
+      const count = series("streamgate_subscriber_queue_depth_count", queued);
+      expect(count).toBe(series("streamgate_subscriber_queue_depth_count") + 1);
+      expect(series('streamgate_subscriber_queue_depth_bucket{le="0"}', queued)).toBe(count - 1);
+      expect(series('streamgate_subscriber_queue_depth_bucket{le="+Inf"}', queued)).toBe(count);
+      expect(series('streamgate_subscriber_queue_depth_bucket{le="100"}', queued)).toBe(count);
+
+      // Past its queue limit it stops taking live events (it would continue from Redis once it drains).
+      await waitFor(async () => {
+        await t.client.publish(bigEvent(++i));
+        return series("streamgate_slow_consumer_catchups_total", await scrape(address)) > series("streamgate_slow_consumer_catchups_total");
+      }, "the queue to overflow");
+      expect(series("streamgate_slow_consumer_catchups_total", await scrape(address))).toBe(
+        series("streamgate_slow_consumer_catchups_total") + 1,
+      );
+      await t.client.publish(bigEvent(++i)); // at least two events it did not take
+
+      // A replay of this history cannot finish while its client does not read: the live subscriber stalled after
+      // fewer events than the history now holds, so the replay (the same messages) stalls before its end, in catch-up.
+      replay = stalledSubscriber(t.app.address, { fromBeginning: true });
+      await replay.registered;
+      const replaying = await scrape(address);
+      expect(series('streamgate_subscribers{phase="catchup"}', replaying)).toBe(series('streamgate_subscribers{phase="catchup"}') + 1);
+      expect(series('streamgate_subscribers{phase="live"}', replaying)).toBe(series('streamgate_subscribers{phase="live"}') + 1);
+      replay.close();
+
+      // Retention trims what the slow subscriber had not taken yet: when it reads again it is shed, not silently skipped.
+      const buffer1: Tier = { ...(defaultTiers.enterprise as Tier), name: "tiny", maxBufferSize: 1, maxRetentionHours: -1 };
+      expect(await trimStream(withCommands(t.redis), tenantKeys(t.config.keyPrefix, tenant), buffer1)).toBe(i - 1);
+      const shed = await live.resume();
+      expect(shed.code).toBe(8); // RESOURCE_EXHAUSTED
+      expect(shed.metadata.get("streamgate-reason")).toEqual(["slow-consumer"]);
+      const after = await scrape(address);
+      expect(series("streamgate_slow_consumer_disconnects_total", after)).toBe(series("streamgate_slow_consumer_disconnects_total") + 1);
+      await waitFor(
+        async () => series("streamgate_active_streams", await scrape(address)) === series("streamgate_active_streams"),
+        "streams to close",
+      );
+    } finally {
+      live.close();
+      replay?.close();
+    }
+  });
+});
+
 describe("tenant label cardinality", () => {
+  it('sums the tenants past STREAMGATE_METRICS_MAX_TENANTS under tenant="other" in the scraped series', async () => {
+    // The limit counts every tenant this process has seen; leave room for exactly two more.
+    const seen = [...tenantCounters.published.entries()].filter(([name]) => name !== OVERFLOW_TENANT).length;
+    const token = (md: Metadata) => String(md.get("authorization")[0] ?? "").replace(/^Bearer /, "");
+    const byToken: ResolveCaller = (metadata) => singleTenant(token(metadata))(metadata);
+    const t = await startTestServer({ metricsListen: "127.0.0.1:0", metricsMaxTenants: seen + 2 }, byToken);
+    const run = randomUUID().slice(0, 8);
+    const tenants = [1, 2, 3, 4].map((n) => `card-${run}-${n}`);
+    const clients = tenants.map((tenant) => createClient({ address: t.app.address, token: tenant }));
+    try {
+      const address = t.app.metricsAddress as string;
+      const other = 'streamgate_events_published_total{tenant="other"}';
+      const before = sample(await scrape(address), other);
+      for (const [n, client] of clients.entries()) {
+        for (let k = 0; k <= n; k++) await client.publish(event(k)); // tenant n publishes n + 1 events
+      }
+      const after = await scrape(address);
+      expect(sample(after, `streamgate_events_published_total{tenant="${tenants[0]}"}`)).toBe(1);
+      expect(sample(after, `streamgate_events_published_total{tenant="${tenants[1]}"}`)).toBe(2);
+      expect(after.has(`streamgate_events_published_total{tenant="${tenants[2]}"}`)).toBe(false);
+      expect(after.has(`streamgate_events_published_total{tenant="${tenants[3]}"}`)).toBe(false);
+      expect(sample(after, other)).toBe(before + 3 + 4);
+      // The first tenants keep their own series for the life of the process (counters stay monotonic).
+      await clients[0]?.publish(event(9));
+      expect(sample(await scrape(address), `streamgate_events_published_total{tenant="${tenants[0]}"}`)).toBe(2);
+    } finally {
+      for (const c of clients) c.close();
+      await t.close();
+    }
+  });
+
   it("keeps the first tenants' own series and sums the rest under one overflow series", () => {
     const tally = new TenantTally(2);
     tally.add("a", 1);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type OptionName, type OptionSpec, options } from "./options.js";
+import { redactRedisUrl, redisUrlProblem } from "./redisUrl.js";
 
 type ValueOf<S extends OptionSpec> = S["type"] extends "int"
   ? number
@@ -46,6 +47,15 @@ function parseValue(name: string, spec: OptionSpec, raw: unknown, source: string
       if (!m || Number(m[2]) > 65_535)
         throw new ConfigError(
           `${where} must be host:port (e.g. 127.0.0.1:50051)${spec.type === "hostPortOrOff" ? ' or "off"' : ""}, got ${JSON.stringify(raw)}`,
+        );
+      return raw;
+    }
+    case "redisUrl": {
+      if (typeof raw !== "string" || raw.length === 0) throw new ConfigError(`${where} must be a non-empty string`);
+      const problem = redisUrlProblem(raw);
+      if (problem)
+        throw new ConfigError(
+          `${where} must be redis://host[:port][/db], rediss://host[:port][/db] or a unix socket (unix:///path/redis.sock or /path/redis.sock): ${problem}, got ${JSON.stringify(redactRedisUrl(raw))}`,
         );
       return raw;
     }

@@ -2,8 +2,11 @@
 // the optional JSON config file, its default and how it is validated. The README's
 // configuration table is checked against this list by tests/config.test.ts.
 
-/** "hostPortOrOff": host:port, or the word "off" to disable a listener. */
-export type OptionType = "string" | "int" | "bool" | "hostPort" | "hostPortOrOff" | "enum";
+/**
+ * "hostPortOrOff": host:port, or the word "off" to disable a listener.
+ * "redisUrl": redis://, rediss:// or a unix socket (unix:///path, /path), see redisUrl.ts.
+ */
+export type OptionType = "string" | "int" | "bool" | "hostPort" | "hostPortOrOff" | "enum" | "redisUrl";
 
 export interface OptionSpec {
   env: string;
@@ -24,9 +27,10 @@ export const options = {
   },
   redisUrl: {
     env: "REDIS_URL",
-    type: "string",
+    type: "redisUrl",
     default: undefined,
-    description: "Redis to use (redis://, rediss://). Unset: start an embedded redis-server child with AOF data under dataDir.",
+    description:
+      "Redis to use: redis://[user:password@]host[:port][/db], rediss://... (TLS) or a unix socket (unix:///path or /path). Unset: start an embedded redis-server child with AOF data under dataDir.",
   },
   dataDir: {
     env: "STREAMGATE_DATA_DIR",
@@ -228,6 +232,15 @@ export const options = {
     max: 600_000,
     description: "How long an unanswered keepalive ping waits before the connection is dropped.",
   },
+  drainDelayMs: {
+    env: "STREAMGATE_DRAIN_DELAY_MS",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 600_000,
+    description:
+      "On SIGTERM/SIGINT: how long the server keeps serving calls while health already reports NOT_SERVING, so load balancers stop routing to it before it refuses calls.",
+  },
   shutdownGraceMs: {
     env: "STREAMGATE_SHUTDOWN_GRACE_MS",
     type: "int",
@@ -328,7 +341,8 @@ export const options = {
     env: "STREAMGATE_REFLECTION",
     type: "bool",
     default: false,
-    description: "Serve gRPC server reflection (grpc.reflection.v1 and v1alpha). Off in production unless behind auth.",
+    description:
+      "Serve gRPC server reflection (grpc.reflection.v1 and v1alpha). Unauthenticated in every auth mode (it describes the whole API to anyone who can connect): enable it only on trusted networks.",
   },
 } as const satisfies Record<string, OptionSpec>;
 

@@ -7,6 +7,7 @@ import { status } from "@grpc/grpc-js";
 import { LAST_CURSOR_TRAILER, REASON_TRAILER, SLOW_CONSUMER, StreamgateError } from "../errors.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { countDelivered, counters } from "../observability/counters.js";
+import type { Logger } from "../observability/logger.js";
 import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
 import { compareIds, idBefore, MIN_ID } from "../redis/streamIds.js";
 import { decodeEntries } from "./decodeEntries.js";
@@ -35,6 +36,8 @@ export interface SubscriptionOptions {
   signal: AbortSignal;
   /** Who opened it (an API key id), so that all of an owner's subscriptions can be ended at once. */
   owner?: string;
+  /** Logs its unexpected failure (the call's logger: correlation id, tenant); default the stream's logger. */
+  log?: Logger;
 }
 
 type State = "catchup" | "live" | "closed";
@@ -161,7 +164,7 @@ export class Subscription {
           }),
         );
       }
-      this.feed.log.error({ err }, "subscription failed");
+      (this.opts.log ?? this.feed.log).error({ err }, "subscription failed");
       this.close(new StreamgateError(status.INTERNAL, "internal error; see server logs", {}, { cause: err }));
     });
   }

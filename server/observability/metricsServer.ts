@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { joinHostPort, splitHostPort, unbracket } from "../config/hostPort.js";
+import { listenFailed } from "../config/startError.js";
 import type { Logger } from "./logger.js";
 
 export const METRICS_PATH = "/metrics";
@@ -39,7 +40,7 @@ export async function startMetricsServer(listen: string, registry: Registry, log
   });
   const [host, port] = splitHostPort(listen);
   await new Promise<void>((res, rej) => {
-    server.once("error", (err) => rej(new Error(`STREAMGATE_METRICS_LISTEN ${listen}: ${err.message}`)));
+    server.once("error", (err) => rej(listenFailed("STREAMGATE_METRICS_LISTEN", listen, err)));
     server.listen(port, unbracket(host), () => res());
   });
   const address = joinHostPort(host, (server.address() as AddressInfo).port);

@@ -16,6 +16,21 @@ const SECRET_HEADERS = ["authorization", "x-api-key"];
 
 // Which caller each call's metadata resolved to, so the completion line can name the tenant.
 const callers = new WeakMap<Metadata, Caller>();
+// Each call's identity on its request line, keyed by the metadata its handler sees, for callLog().
+const calls = new WeakMap<Metadata, { method: string; correlationId: string }>();
+
+/**
+ * The logger for lines about one call (e.g. the cause of an INTERNAL error): `log` with the
+ * `correlationId`, `method` and, once the caller is authenticated, `tenant` that the call's
+ * request line carries, so the two can be joined. `log` itself for metadata the request-log
+ * interceptor has not seen (a handler run without it).
+ */
+export function callLog(log: Logger, metadata: Metadata | undefined): Logger {
+  const call = metadata && calls.get(metadata);
+  if (!call || !metadata) return log;
+  const tenant = callers.get(metadata)?.tenantId;
+  return log.child(tenant === undefined ? { ...call } : { ...call, tenant });
+}
 
 /** Wraps a caller resolver so the request log learns each call's tenant; behaves exactly like `resolve`. */
 export function rememberingCaller(resolve: ResolveCaller): ResolveCaller {
@@ -35,6 +50,8 @@ export interface RequestLogOptions {
 export function requestLogInterceptor(log: Logger, { quietServices = [] }: RequestLogOptions = {}): ServerInterceptor {
   return (method, call) => {
     const started = process.hrtime.bigint();
+    // Read now: once a client has gone (a cancelled stream), grpc-js no longer knows its address.
+    const peer = call.getPeer();
     const service = method.path.split("/")[1] ?? "";
     const quiet = quietServices.includes(service);
     let metadata: Metadata | undefined;
@@ -52,7 +69,7 @@ export function requestLogInterceptor(log: Logger, { quietServices = [] }: Reque
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         correlationId,
         tenant: metadata ? callers.get(metadata)?.tenantId : undefined,
-        peer: call.getPeer(),
+        peer,
       };
       if (code !== grpcStatus.OK && details) line.message = scrubSecrets(details, metadata);
       const serverFault = code === grpcStatus.INTERNAL || code === grpcStatus.UNKNOWN || code === grpcStatus.DATA_LOSS;
@@ -69,6 +86,7 @@ export function requestLogInterceptor(log: Logger, { quietServices = [] }: Reque
             const given = md.get(CORRELATION_ID_HEADER)[0];
             if (typeof given === "string" && USABLE_CORRELATION_ID.test(given)) correlationId = given;
             else md.set(CORRELATION_ID_HEADER, correlationId); // handlers see the id that gets logged
+            calls.set(md, { method: method.path, correlationId });
             nextMd(md);
           },
           onCancel() {

@@ -31,7 +31,7 @@ function adminCall<Req, Res>(ctx: AdminContext, run: (req: Req) => Promise<Res>)
       return run(call.request);
     })().then(
       (res) => callback(null, res),
-      (err: unknown) => callback(toServiceError(err, ctx.log)),
+      (err: unknown) => callback(toServiceError(err, ctx.log, call.metadata)),
     );
   };
 }

@@ -17,7 +17,7 @@ export function capabilitiesHandler(ctx: RpcContext) {
           maxBufferSize: String(tier.maxBufferSize),
           tier: tier.name,
         }),
-      (err: unknown) => callback(toServiceError(err, ctx.log)),
+      (err: unknown) => callback(toServiceError(err, ctx.log, call.metadata)),
     );
   };
 }

@@ -4,6 +4,7 @@ import { whenExpired } from "../auth/expiryTimer.js";
 import { credentialsEnded, LAST_CURSOR_TRAILER, StreamgateError } from "../errors.js";
 import type { EventSink } from "../fanout/sinks.js";
 import { compileEventFilter } from "../filters/eventFilter.js";
+import { callLog } from "../observability/requestLog.js";
 import { tenantKeys } from "../redis/layout.js";
 import type { RpcContext } from "./context.js";
 import { startMember } from "./groupMembership.js";
@@ -34,7 +35,7 @@ export function eventStreamHandler(ctx: RpcContext, makeSink: (call: Call, inclu
     const end = (err: unknown) => {
       if (abort.signal.aborted) return;
       abort.abort();
-      call.emit("error", toServiceError(err, ctx.log));
+      call.emit("error", toServiceError(err, ctx.log, call.metadata));
     };
     serve(ctx, call, makeSink, abort.signal, end).catch(end);
   };
@@ -89,6 +90,7 @@ async function serve(
       pageSize: ctx.config.readBatch,
       signal,
       owner: caller.keyId,
+      log: callLog(ctx.log, call.metadata),
     });
     if (signal.aborted) return;
     cancelExpiry = whenExpired(caller.expiresAt, () => sub.close(credentialsEnded("the token expired", sub.lastSent)));

@@ -30,7 +30,7 @@ function groupRpc<Req extends { group?: string }, Res>(
       return run(call.request, groupKeys(ctx.config.keyPrefix, caller.tenantId, group || "_"), caller.tenantId);
     })().then(
       (res) => callback(null, res),
-      (err: unknown) => callback(toServiceError(err, ctx.log)),
+      (err: unknown) => callback(toServiceError(err, ctx.log, call.metadata)),
     );
   };
 }

@@ -34,7 +34,7 @@ function unary<Req, Res>(ctx: RpcContext, run: (call: ServerUnaryCall<Req, Res>)
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     run(call).then(
       (res) => callback(null, res),
-      (err: unknown) => callback(toServiceError(err, ctx.log)),
+      (err: unknown) => callback(toServiceError(err, ctx.log, call.metadata)),
     );
   };
 }

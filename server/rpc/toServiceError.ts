@@ -1,19 +1,23 @@
 import { Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
 import { StreamgateError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import { callLog } from "../observability/requestLog.js";
 import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
 
 /**
  * Maps a failure to what goes on the wire: deliberate errors keep their code
  * and message; Redis being unreachable is UNAVAILABLE (an outage clients retry);
- * anything else becomes INTERNAL with the cause logged, never sent.
+ * anything else becomes INTERNAL with the cause logged, never sent. Given the
+ * call's `metadata`, the log line carries the call's correlation id and tenant
+ * (see {@link callLog}), so it can be found from the call's request line.
  */
-export function toServiceError(err: unknown, log: Logger): ServerErrorResponse {
+export function toServiceError(err: unknown, rootLog: Logger, metadata?: Metadata): ServerErrorResponse {
   if (err instanceof StreamgateError) {
-    const metadata = new Metadata();
-    for (const [k, v] of Object.entries(err.trailers)) if (v) metadata.set(k, v);
-    return Object.assign(new Error(err.message), { code: err.code, details: err.message, metadata });
+    const trailers = new Metadata();
+    for (const [k, v] of Object.entries(err.trailers)) if (v) trailers.set(k, v);
+    return Object.assign(new Error(err.message), { code: err.code, details: err.message, metadata: trailers });
   }
+  const log = callLog(rootLog, metadata);
   if (isRedisUnavailable(err)) {
     log.warn({ err: (err as Error).message }, "Redis is unavailable");
     const message = "Redis is unavailable; retry shortly";
