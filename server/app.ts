@@ -132,6 +132,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     "grpc.keepalive_timeout_ms": config.keepaliveTimeoutMs,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5000,
+    "grpc.max_receive_message_length": config.maxBatchBytes + 1_048_576, // publish.ts refuses batches over the cap, naming it
     interceptors: [requestLogInterceptor(log, { quietServices: [HEALTH_SERVICE_NAME] })],
   });
   server.addService(kumihoService, {

@@ -1,15 +1,18 @@
 import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { descriptor } from "../client-sdk/src/generated/descriptor.js";
+import { parseKref as parseClientKref } from "../client-sdk/src/kref.js";
+import { batchBytes, batchEntryBytes, type WireEvent } from "../server/events/batchBytes.js";
 import { encodeEvent, encodeEventBatch } from "../server/events/encodeEvent.js";
 import { parseKref } from "../server/events/kref.js";
 import { fromStreamFields, toStreamFields } from "../server/events/storedEvent.js";
-import { validateEvent } from "../server/events/validateEvent.js";
+import { MAX_KREF, MAX_NAME, MAX_ROUTING_KEY, validateEvent } from "../server/events/validateEvent.js";
 
 const limits = { maxDetails: 4, maxDetailBytes: 32, maxEventBytes: 512, maxFilterLength: 1024 };
 const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
 const EventType = root.lookupType("kumiho.Event");
 const BatchType = root.lookupType("streamgate.v1.EventBatch");
+const PublishBatchType = root.lookupType("streamgate.v1.PublishBatchRequest");
 
 describe("kref grammar", () => {
   it("parses an item kref with revision and artifact", () => {
@@ -25,9 +28,30 @@ describe("kref grammar", () => {
     });
   });
 
-  it("accepts project and space krefs", () => {
-    expect(parseKref("kref://film", 1024)).toMatchObject({ project: "film", space: "", name: "" });
-    expect(parseKref("kref://film/shots", 1024)).toMatchObject({ project: "film", space: "shots" });
+  // Kumiho's own project.* and space.* events carry project and space krefs, and its validate_kref accepts
+  // them: they are valid on purpose (README "Validation"), and parse with empty name and kind.
+  it.each([
+    ["kref://film", { project: "film", space: "", name: "", kind: "" }],
+    ["kref://film/shots", { project: "film", space: "shots", name: "", kind: "" }],
+    ["kref://film/shots/sh010", { project: "film", space: "shots/sh010", name: "", kind: "" }],
+    ["kref://film/hero.model", { project: "film", space: "", name: "hero", kind: "model" }],
+    ["kref://film/hero.model?r=2", { project: "film", space: "", name: "hero", kind: "model", revision: 2 }],
+    ["kref://film/shots/hero.v2.rig?r=1&a=main", { space: "shots", name: "hero.v2", kind: "rig", revision: 1, artifact: "main" }],
+  ])("accepts %j as Kumiho's grammar reads it", (uri, parts) => {
+    expect(parseKref(uri, 1024)).toMatchObject({ uri, ...parts });
+  });
+
+  it("the SDK reads a kref's parts the way the server validates them", () => {
+    for (const uri of ["kref://film", "kref://film/shots/seq1", "kref://film/hero.model?r=2", "kref://film/shots/sh010.model?r=3&a=main"]) {
+      const server = parseKref(uri, 1024) as Exclude<ReturnType<typeof parseKref>, string>;
+      const client = parseClientKref(uri);
+      expect([client.project, client.space, client.name, client.kind], uri).toEqual([
+        server.project,
+        server.space,
+        server.name,
+        server.kind,
+      ]);
+    }
   });
 
   it.each([
@@ -43,6 +67,12 @@ describe("kref grammar", () => {
     ["kref://film/a.b?r=1&a=../x", /artifact/],
     ["kref://film/a\u0000.b", /control characters/],
     [`kref://${"x".repeat(2000)}`, /the limit is 1024/],
+    // A revision or artifact belongs to an item: a project or space kref with "?r=" is a mistake.
+    ["kref://film?r=3", /a revision \("\?r="\) belongs to an item, so the path must end in <name>\.<kind>/],
+    ["kref://film/shots/sh010?r=3", /belongs to an item/],
+    ["kref://film/shots/sh010.?r=3&a=main", /belongs to an item/],
+    ["kref:///shots", /empty path segment/],
+    ["kref://film/sh\u00e9.model", /may only use letters, digits/],
   ])("rejects %j", (uri, message) => {
     expect(parseKref(uri, 1024)).toMatch(message);
   });
@@ -55,6 +85,19 @@ describe("event validation", () => {
     expect(validateEvent(ok, limits)).toBeNull();
   });
 
+  it("accepts routing keys, krefs and names exactly at the fixed caps", () => {
+    const roomy = { ...limits, maxEventBytes: 4096 };
+    const atCaps = {
+      ...ok,
+      routingKey: `${"a".repeat(127)}.${"b".repeat(127)}`,
+      kref: `kref://p/${"s".repeat(1024 - "kref://p/.k".length)}.k`,
+      author: "a".repeat(MAX_NAME),
+      username: "u".repeat(MAX_NAME),
+    };
+    expect([atCaps.routingKey.length, atCaps.kref.length]).toEqual([MAX_ROUTING_KEY, MAX_KREF]);
+    expect(validateEvent(atCaps, roomy)).toBeNull();
+  });
+
   it.each([
     [{ routingKey: "" }, /routing_key is required/],
     [{ routingKey: "Item.Created" }, /dot-separated segments/],
@@ -65,6 +108,12 @@ describe("event validation", () => {
     [{ details: { big: "x".repeat(33) } }, /33 bytes; the limit is 32/],
     [{ details: { ["k".repeat(33)]: "v" } }, /the limit is 32/],
     [{ author: "x".repeat(600) }, /author is longer/],
+    // The fixed caps the README's "Validation" section lists.
+    [{ routingKey: "a".repeat(256) }, /routing_key is longer than 255 characters/],
+    [{ kref: `kref://p/${"s".repeat(1020)}.k` }, /kref is 1031 characters; the limit is 1024/],
+    [{ author: "a".repeat(256) }, /author is longer than 255 characters/],
+    [{ username: "u".repeat(256) }, /username is longer than 255 characters/],
+    [{ username: "bad\nname" }, /username must not contain control characters/],
     [
       {
         details: { a: "x".repeat(30), b: "x".repeat(30), c: "x".repeat(30), d: "x".repeat(30) },
@@ -168,5 +217,33 @@ describe("event encoding", () => {
       ["a.b", "1-1"],
       ["c", "1-2"],
     ]);
+  });
+});
+
+describe("PublishBatch size", () => {
+  // The measure STREAMGATE_MAX_BATCH_BYTES limits and `streamgate publish` sizes batches with: it must be
+  // the request's real protobuf size, or batches the CLI thinks fit would be refused (or gRPC's limit missed).
+  it("batchBytes is the protobuf size of the PublishBatchRequest the client sends", () => {
+    const events: WireEvent[] = [
+      {
+        routingKey: "revision.created",
+        kref: "kref://film/shots/sh010.model?r=3",
+        author: "ci",
+        username: "",
+        details: { tag: "approved" },
+      },
+      { routingKey: "a", kref: "kref://p", author: "", username: "ünïcødé", details: {} },
+      {
+        routingKey: "big.one",
+        kref: "kref://p/s/n.k",
+        author: "x".repeat(200),
+        username: "u",
+        details: { k: "v".repeat(70_000), "€": "" },
+      },
+    ];
+    const wire = { events: events.map((e) => ({ ...e, kref: { uri: e.kref } })) };
+    const encoded = PublishBatchType.encode(PublishBatchType.fromObject(wire)).finish();
+    expect(batchBytes(events)).toBe(encoded.length);
+    expect(events.map(batchEntryBytes).reduce((a, b) => a + b)).toBe(encoded.length);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, type StreamgateClientError } from "../client-sdk/src/index.js";
+import { batchBytes } from "../server/events/batchBytes.js";
 import { counters } from "../server/observability/counters.js";
 import { tenantKeys } from "../server/redis/layout.js";
 import { event, startTestServer, type TestServer, take } from "./helpers.js";
@@ -104,5 +105,76 @@ describe("publishing", () => {
     const [got] = await take(sub, 1);
     expect(got).toMatchObject({ cursor: id, routingKey: "external.sync", tenantId: "default", details: { from: "etl" }, author: "" });
     expect(got?.timestamp).toBe(new Date(Number(id.split("-")[0])).toISOString());
+  });
+});
+
+describe("PublishBatch size limit (STREAMGATE_MAX_BATCH_BYTES) with the default configuration", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** An event of about `bytes` bytes of details (8 entries: the default cap on one value is 8 KiB). */
+  const sized = (i: number, bytes: number) => ({
+    routingKey: "batch.bytes",
+    kref: `kref://film/shots/sh${i}.model`,
+    details: Object.fromEntries(Array.from({ length: 8 }, (_, k) => [`k${k}`, "x".repeat(Math.floor(bytes / 8))])),
+  });
+  const stored = () => t.redis.xlen(tenantKeys(t.config.keyPrefix, "default").events);
+
+  it("a batch just over 4 MiB gets INVALID_ARGUMENT naming the limit (not gRPC's 'Received message larger than max')", async () => {
+    expect(t.config.maxBatchBytes).toBe(4_194_304); // also gRPC's default receive limit
+    const events = Array.from({ length: 70 }, (_, i) => sized(i, 60_000));
+    expect(batchBytes(events)).toBeGreaterThan(4_194_304);
+    const before = await stored();
+    const err = await rejection(t.client.publishBatch(events));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(err.message).toBe(
+      `batch is ${batchBytes(events)} bytes; the limit is 4194304 bytes per PublishBatch (STREAMGATE_MAX_BATCH_BYTES): send fewer events per batch`,
+    );
+    expect(err.trailers["streamgate-max-batch-bytes"]).toBe("4194304");
+    expect(await stored()).toBe(before);
+  });
+
+  it("a batch of exactly the limit is accepted; one byte more is refused", async () => {
+    const limit = 4_194_304;
+    const events = Array.from({ length: 69 }, (_, i) => sized(i, 60_000));
+    // A last event whose details fill the request up to exactly the limit.
+    const filler = { routingKey: "batch.bytes", kref: "kref://film/shots/filler.model", details: {} as Record<string, string> };
+    events.push(filler);
+    let key = "";
+    for (let k = 0; batchBytes(events) < limit - 64; k++) {
+      key = `p${k}`;
+      filler.details[key] = "p".repeat(Math.min(8000, limit - batchBytes(events) - 64));
+    }
+    for (let diff = limit - batchBytes(events), n = 0; diff !== 0 && n < 10; diff = limit - batchBytes(events), n++) {
+      filler.details[key] = "p".repeat((filler.details[key] as string).length + diff);
+    }
+    expect(batchBytes(events)).toBe(limit);
+    const before = await stored();
+    expect(await t.client.publishBatch(events)).toHaveLength(70);
+    expect(await stored()).toBe(before + 70);
+    filler.details[key] += "p";
+    const err = await rejection(t.client.publishBatch(events));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(err.message).toMatch(/^batch is 4194305 bytes; the limit is 4194304 bytes/);
+  });
+
+  it("too many events is refused naming the limit, with the limit in a trailer", async () => {
+    const err = await rejection(t.client.publishBatch(Array.from({ length: 1001 }, (_, i) => event(i))));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(err.message).toBe("batch has 1001 events; the limit is 1000");
+    expect(err.trailers["streamgate-max-batch-events"]).toBe("1000");
+  });
+
+  it("far above the limit gRPC refuses the request before the handler; the client says what to do", async () => {
+    const err = await rejection(t.client.publishBatch(Array.from({ length: 100 }, (_, i) => sized(i, 60_000))));
+    expect(err.code).toBe(Code.RESOURCE_EXHAUSTED);
+    expect(err.message).toMatch(
+      /^Received message larger than max .*: the batch is larger than the server accepts \(its STREAMGATE_MAX_BATCH_BYTES\)/,
+    );
   });
 });

@@ -13,7 +13,7 @@ import {
 import { fromJSON } from "@grpc/proto-loader";
 import { type ConsumeOptions, GroupConsumer } from "./consumer.js";
 import { detailsWithCorrelation } from "./correlation.js";
-import { abortReason, fromGrpcError } from "./errors.js";
+import { abortReason, Code, fromGrpcError, StreamgateClientError } from "./errors.js";
 import type { NewEvent } from "./event.js";
 import { descriptor } from "./generated/descriptor.js";
 import type { ProtoGrpcType as GroupsProto } from "./generated/groups.js";
@@ -43,7 +43,11 @@ export interface ClientOptions {
    * "kumiho" uses kumiho.KumihoService/EventStream (one message per event), e.g. against a Kumiho server.
    */
   protocol?: "streamgate" | "kumiho";
-  /** Extra grpc-js channel options (they override the client's keepalive and reconnect defaults). */
+  /**
+   * Extra grpc-js channel options; they override the client's defaults: keepalive, reconnect backoff,
+   * and `grpc.max_receive_message_length` of 16 MiB (a Streamgate server keeps its stream messages
+   * far below that; grpc-js's own default is 4 MiB).
+   */
   channelOptions?: ChannelOptions;
 }
 
@@ -99,7 +103,11 @@ export interface StreamgateClient {
    * are written to `details` (see {@link DetailKeys}).
    */
   publish(event: NewEvent, options?: CallOptions): Promise<string>;
-  /** Appends all events or none; resolves to their cursors in order. */
+  /**
+   * Appends all events or none; resolves to their cursors in order. The server caps a batch's events
+   * and bytes (STREAMGATE_MAX_BATCH_EVENTS, STREAMGATE_MAX_BATCH_BYTES): a larger batch is refused with
+   * INVALID_ARGUMENT naming the limit (or, far above it, RESOURCE_EXHAUSTED from the server's transport).
+   */
   publishBatch(events: readonly NewEvent[], options?: CallOptions): Promise<string[]>;
   /**
    * Subscribes at once and returns the subscription (an AsyncIterable of
@@ -175,6 +183,19 @@ function toRequest(o: EventStreamOptions): EventStreamRequest {
   return req;
 }
 
+/** Largest message the client accepts by default: well above the server's frames (batches of events, dead-letter pages). */
+const MAX_RECEIVE_BYTES = 16 * 1024 * 1024;
+
+// The server's transport refuses a request above its receive limit with this text, before any handler sees it.
+const TOO_LARGE = /^Received message larger than max/;
+
+/** A PublishBatch the server's transport refused for its size, said in words a caller can act on. */
+function batchTooLarge(err: unknown): unknown {
+  if (!(err instanceof StreamgateClientError) || err.code !== Code.RESOURCE_EXHAUSTED || !TOO_LARGE.test(err.message)) return err;
+  const message = `${err.message}: the batch is larger than the server accepts (its STREAMGATE_MAX_BATCH_BYTES); send fewer events per batch`;
+  return new StreamgateClientError(err.code, message, err.trailers, { cause: err });
+}
+
 /**
  * Connects to a Streamgate (or Kumiho) server. The channel connects lazily on
  * the first call and reconnects on its own (backoff capped at 5 s by default,
@@ -187,6 +208,7 @@ export function createClient(options: ClientOptions): StreamgateClient {
     "grpc.keepalive_timeout_ms": 10_000,
     "grpc.initial_reconnect_backoff_ms": 100,
     "grpc.max_reconnect_backoff_ms": 5000,
+    "grpc.max_receive_message_length": MAX_RECEIVE_BYTES,
     ...options.channelOptions,
   };
   const sg = new proto.streamgate.v1.Streamgate(options.address, creds, channelOptions);
@@ -214,7 +236,10 @@ export function createClient(options: ClientOptions): StreamgateClient {
     },
     async publishBatch(events, callOptions) {
       const wire = { events: events.map(toWireEvent) };
-      const res = await unary(sg, sg.PublishBatch as unknown as UnaryMethod<unknown, { cursors: string[] }>, wire, metadata(), callOptions);
+      const method = sg.PublishBatch as unknown as UnaryMethod<unknown, { cursors: string[] }>;
+      const res = await unary(sg, method, wire, metadata(), callOptions).catch((err: unknown) => {
+        throw batchTooLarge(err);
+      });
       return res.cursors;
     },
     eventStream(opts = {}) {

@@ -31,14 +31,19 @@ export interface ConsumeOptions {
 
 /** The group as the server reported it on joining. */
 export interface Joined {
+  /** This member's name: the `member` option, or a name the server generated when it was not set. */
   member: string;
+  /** True when this join created the group (with this member's filters and start position). */
   created: boolean;
+  /** The group's deliveries of one event before it is dead-lettered. */
   maxDeliveries: number;
+  /** The group's ack timeout in ms: an unacknowledged delivery then goes to another member. */
   ackTimeoutMs: number;
 }
 
 /** One delivery: process `event`, then `ack()` it, or `nack(error)` to have it redelivered. */
 export interface GroupDelivery {
+  /** The event to process (its `cursor` is its position in the tenant's stream). */
   event: Event;
   /** Opaque id used by ack and nack. */
   deliveryId: string;
@@ -70,6 +75,7 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
   private iterated = false;
   private closedByUser = false;
 
+  /** Consumers are made by `client.consume(...)`; this constructor is its implementation (it opens the call and joins). */
   constructor(open: () => ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>, options: ConsumeOptions) {
     this.call = open();
     this.signal = options.signal;
@@ -144,11 +150,17 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
     this.call.once("status", () => clearTimeout(force));
   }
 
+  /** Leaves the group ({@link close}) and waits until the call has ended (`await using consumer = client.consume(...)`). */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
     await this.finished;
   }
 
+  /**
+   * The deliveries, in the order this member receives them. A consumer can be iterated once; a second
+   * iteration throws. Leaving the loop leaves the group; the loop throws the error that ended the call
+   * (or the abort reason), and ends quietly after {@link close}.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<GroupDelivery, void, undefined> {
     if (this.iterated) throw new Error("this consumer is already being iterated");
     this.iterated = true;

@@ -5,6 +5,7 @@ export { status as Code };
 
 /** Every failure the client reports: the gRPC status code plus the server's message. */
 export class StreamgateClientError extends Error {
+  /** Always "StreamgateClientError" (tell it from an `AbortError` by name). */
   override name = "StreamgateClientError";
   /** Trailing metadata the server sent with the error (e.g. `streamgate-last-cursor`). */
   readonly trailers: Record<string, string>;
@@ -58,24 +59,33 @@ export function abortReason(signal: AbortSignal): unknown {
 // as INTERNAL with these details; see its subchannel-call.ts.
 const TRANSPORT_RESET = /^Received RST_STREAM|Call ended without gRPC status/;
 
-/**
- * Whether a broken stream is worth reopening: the server is unavailable or
- * draining (UNAVAILABLE), shed the subscriber (RESOURCE_EXHAUSTED, ABORTED), or
- * the transport dropped the call (CANCELLED that the client did not ask for,
- * INTERNAL from a reset HTTP/2 stream). Everything else (UNAUTHENTICATED,
- * PERMISSION_DENIED, INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION,
- * UNIMPLEMENTED, a server-side INTERNAL, ...) would fail the same way again.
- */
 /** Trailer with which the server marks why it ended a stream. */
 export const REASON_TRAILER = "streamgate-reason";
-/** The reason of a subscriber ended because it fell behind (RESOURCE_EXHAUSTED): resumable from its cursor. */
+/**
+ * The reason of a stream ended with RESOURCE_EXHAUSTED because its subscriber fell behind the retention
+ * window: retention trimmed events it had not received yet. Those events are gone, so resuming from its
+ * cursor would fail with OUT_OF_RANGE; {@link isRetryable} is false for it.
+ */
 export const SLOW_CONSUMER = "slow-consumer";
 
+/** Whether `err` ended a stream whose subscriber fell behind the retention window (see {@link SLOW_CONSUMER}). */
+export function fellBehindRetention(err: StreamgateClientError): boolean {
+  return err.code === status.RESOURCE_EXHAUSTED && err.trailers[REASON_TRAILER] === SLOW_CONSUMER;
+}
+
+/**
+ * Whether a broken stream is worth reopening: the server is unavailable or
+ * draining (UNAVAILABLE), aborted the call (ABORTED), or the transport dropped
+ * the call (CANCELLED that the client did not ask for, INTERNAL from a reset
+ * HTTP/2 stream). Everything else would fail the same way again:
+ * UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, OUT_OF_RANGE,
+ * FAILED_PRECONDITION, UNIMPLEMENTED, a server-side INTERNAL, and
+ * RESOURCE_EXHAUSTED: a quota (streams, publish rate) refuses again, and a
+ * subscriber that fell behind the retention window ({@link SLOW_CONSUMER}) has
+ * lost events for good, so resuming from its cursor would get OUT_OF_RANGE.
+ */
 export function isRetryable(err: StreamgateClientError): boolean {
   switch (err.code) {
-    case status.RESOURCE_EXHAUSTED:
-      // A slow consumer that fell behind resumes from its cursor; a quota (streams, rate) would refuse again.
-      return err.trailers[REASON_TRAILER] === SLOW_CONSUMER;
     case status.UNAVAILABLE:
     case status.ABORTED:
     case status.CANCELLED:

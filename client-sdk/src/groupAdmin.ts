@@ -5,37 +5,63 @@ import type { ConsumerGroupsClient } from "./generated/streamgate/v1/ConsumerGro
 import type { DeadLetter__Output } from "./generated/streamgate/v1/DeadLetter.js";
 import type { GroupInfo__Output } from "./generated/streamgate/v1/GroupInfo.js";
 
+/** One member of a consumer group, as {@link GroupAdmin.describe} reports it. */
+export interface GroupMemberInfo {
+  /** The member's name (the `member` it joined with, or one the server generated). */
+  name: string;
+  /** Deliveries it holds unacknowledged. */
+  pending: number;
+  /** Milliseconds since it last read or claimed deliveries (Redis's XINFO CONSUMERS idle time). */
+  idleMs: number;
+}
+
 /** A consumer group's state. */
 export interface GroupInfo {
+  /** The group's name. */
   group: string;
+  /** The routing-key filter fixed when the group was created ("" = all). */
   routingKeyFilter: string;
+  /** The kref filter fixed when the group was created ("" = all). */
   krefFilter: string;
+  /** Deliveries of one event before it moves to the dead letters. */
   maxDeliveries: number;
+  /** How long a delivery may stay unacknowledged before another member may take it, in ms. */
   ackTimeoutMs: number;
-  members: { name: string; pending: number; idleMs: number }[];
+  /** The members Redis knows, with what each holds. */
+  members: GroupMemberInfo[];
   /** Delivered, not yet acknowledged. */
   pending: number;
   /** Events the group has not read yet (-1 when Redis cannot tell). */
   lag: number;
+  /** Dead letters waiting for replay or purge. */
   deadLetters: number;
 }
 
 /** An event that ran out of deliveries. */
 export interface DeadLetter {
+  /** The dead letter's own id: pass it to `replayDeadLetters`/`purgeDeadLetters`, or as `after` to page. */
   id: string;
+  /** The event as subscribers saw it (its cursor is the original one); undefined if it could not be decoded. */
   event: Event | undefined;
+  /** Why it was dead-lettered, e.g. "max_deliveries_exceeded". */
   reason: string;
+  /** The text of the last nack ("" when it was never nacked, only timed out). */
   error: string;
+  /** When it was dead-lettered (ISO-8601 UTC). */
   failedAt: string;
+  /** How many times it was delivered. */
   deliveryCount: number;
+  /** The event's cursor in the tenant's stream. */
   originalCursor: string;
 }
 
-/** Consumer-group introspection and dead-letter management. */
+/** Consumer-group introspection and dead-letter management (`client.groups`). */
 export interface GroupAdmin {
+  /** Every consumer group of the caller's tenant, with its members, pending, lag and dead-letter count. */
   list(): Promise<GroupInfo[]>;
+  /** One group's state; rejects with NOT_FOUND when there is no such group. */
   describe(group: string): Promise<GroupInfo>;
-  /** Dead letters, oldest first; page with `after` (the last id seen). */
+  /** Dead letters, oldest first; page with `after` (the last id seen); `limit` defaults to 100 (at most 1000). */
   deadLetters(group: string, options?: { after?: string; limit?: number }): Promise<DeadLetter[]>;
   /** Moves dead letters (all, or `ids`) back into the group; resolves to how many. */
   replayDeadLetters(group: string, ids?: string[]): Promise<number>;

@@ -12,7 +12,7 @@ export { type ConsumeOptions, GroupConsumer, type GroupDelivery, type Joined } f
 export { DetailKeys, detailsWithCorrelation } from "./correlation.js";
 export { Code, isRetryable, StreamgateClientError } from "./errors.js";
 export type { Event, NewEvent } from "./event.js";
-export type { DeadLetter, GroupAdmin, GroupInfo } from "./groupAdmin.js";
+export type { DeadLetter, GroupAdmin, GroupInfo, GroupMemberInfo } from "./groupAdmin.js";
 export { type Kref, parseKref } from "./kref.js";
 export { backoffDelay, defaultResume, type ResumeOptions } from "./resume.js";
 export {

@@ -1,5 +1,5 @@
 import type { ClientReadableStream, Metadata } from "@grpc/grpc-js";
-import { abortReason, Code, fromGrpcError, isRetryable, StreamgateClientError } from "./errors.js";
+import { abortReason, Code, fellBehindRetention, fromGrpcError, isRetryable, StreamgateClientError } from "./errors.js";
 import { type Event, fromWire } from "./event.js";
 import type { Event__Output } from "./generated/kumiho/Event.js";
 import type { EventStreamRequest } from "./generated/kumiho/EventStreamRequest.js";
@@ -74,12 +74,15 @@ const LOW_WATER = 256;
  *
  * The call starts at once (before iteration), so {@link ready} tells when the
  * server has registered it. When the stream breaks with a retryable error
- * (server restart or drain, network loss, slow-consumer shedding), the
- * subscription reconnects on its own, with exponential backoff and full
- * jitter, strictly after the last event the loop received: the loop sees
- * neither a gap nor a duplicate. Errors that retrying cannot fix are thrown by
- * the loop at once. `break`, {@link close} or an abort cancels the call and
- * any pending reconnect; nothing is left running.
+ * (server restart or drain, network loss), the subscription reconnects on its
+ * own, with exponential backoff and full jitter, strictly after the last event
+ * the loop received: the loop sees neither a gap nor a duplicate. Errors that
+ * retrying cannot fix are thrown by the loop at once; a subscriber that fell
+ * behind the retention window (RESOURCE_EXHAUSTED with trailer
+ * `streamgate-reason: slow-consumer`) is not resumed either, since resuming
+ * would fail with OUT_OF_RANGE: its loop gets every event that did arrive,
+ * then the error. `break`, {@link close} or an abort cancels the call and any
+ * pending reconnect; nothing is left running.
  */
 export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable {
   /**
@@ -306,6 +309,15 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
 
   private onBreak(error: StreamgateClientError): void {
     this.detach();
+    if (fellBehindRetention(error)) {
+      // Events after the last delivered one were trimmed before it got them: a resume would get OUT_OF_RANGE.
+      // What did arrive is an unbroken run, so the loop gets all of it before the error.
+      const why =
+        "not resumed: retention removed events this subscription had not received, so resuming would fail with OUT_OF_RANGE; " +
+        "to continue past the gap, open a new subscription (live, or fromBeginning for everything still retained)";
+      this.finish({ error: new StreamgateClientError(error.code, `${error.message} (${why})`, error.trailers, { cause: error }) }, false);
+      return;
+    }
     // Events received but not yet taken by the loop come again after lastCursor.
     this.dropQueue();
     if (!this.policy || !isRetryable(error)) {

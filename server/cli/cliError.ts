@@ -21,9 +21,12 @@ export class UsageError extends CliError {
   }
 }
 
-/** grpc-js appends an empty "Resolution note:" to connection failures. */
+/**
+ * grpc-js appends a "Resolution note:" to connection failures, usually empty; the SDK may append
+ * "(gave up after n reconnect attempts)" after it. An empty note goes, wherever it is.
+ */
 export function tidy(message: string): string {
-  return message.replace(/\s*Resolution note:\s*$/, "");
+  return message.replace(/\s*Resolution note:\s*(?=\(|$)/, (note: string, at: number) => (at + note.length < message.length ? " " : ""));
 }
 
 /** Maps a client error to a one-line message and the exit code scripts can rely on. */

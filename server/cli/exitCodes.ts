@@ -15,7 +15,7 @@ export const ExitCode = {
   rejected: 4,
   /** The server refused the credentials (UNAUTHENTICATED, PERMISSION_DENIED). */
   unauthorized: 5,
-  /** Invalid input data (publish: a stdin line that is not a valid event). */
+  /** Invalid input data (publish: a stdin line that is not an event, or an event the server refused as invalid). */
   badInput: 6,
   /** Interrupted by Ctrl-C before finishing (publish). */
   interrupted: 130,
@@ -31,5 +31,5 @@ export const exitCodeHelp = `Exit codes:
   3    server unreachable or not answering in time
   4    server refused the request (e.g. invalid filter, cursor out of range)
   5    server refused the credentials (UNAUTHENTICATED, PERMISSION_DENIED)
-  6    invalid input data (publish: a stdin line that is not a valid event)
+  6    invalid input data (publish: a stdin line that is not an event, or that the server refused)
   130  interrupted by Ctrl-C before finishing (publish)`;

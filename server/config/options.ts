@@ -184,6 +184,15 @@ export const options = {
     max: 100_000,
     description: "Most events one PublishBatch may carry.",
   },
+  maxBatchBytes: {
+    env: "STREAMGATE_MAX_BATCH_BYTES",
+    type: "int",
+    default: 4_194_304,
+    min: 65_536,
+    max: 268_435_456,
+    description:
+      "Largest PublishBatch request, in bytes of its protobuf encoding; gRPC's receive limit is set 1 MiB above it, so a larger batch gets INVALID_ARGUMENT naming this limit.",
+  },
   maxFilterLength: {
     env: "STREAMGATE_MAX_FILTER_LENGTH",
     type: "int",

@@ -1,6 +1,12 @@
-// Kumiho's kref grammar:
-//   kref://<project>[/<space>[/<sub>...]][/<name>.<kind>][?r=<revision>[&a=<artifact>]]
-// Segments are [A-Za-z0-9_.-]+ with no "." or ".." segment; no control characters.
+// Kumiho's kref grammar, as Streamgate accepts it (README "Validation"):
+//   kref://<project>                                      a project
+//   kref://<project>/<space>[/<sub>...]                   a space (nested spaces too)
+//   kref://<project>[/<space>...]/<name>.<kind>           an item (the last segment has a dot)
+//   ...<name>.<kind>?r=<revision>[&a=<artifact>]           a revision, an artifact: items only
+// Project and space krefs are valid because Kumiho's own project.* and space.* events carry them, and
+// Kumiho's validate_kref accepts them. Segments are [A-Za-z0-9_][A-Za-z0-9_.-]* with no ".."; no control
+// characters. (Kumiho's SDK also allows Unicode letters in segments; the kref filters here are ASCII, so
+// krefs are too.)
 
 export const KREF_SCHEME = "kref://";
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -15,10 +21,14 @@ export interface KrefParts {
   /** "r=3&a=main", or "" when there is none. */
   query: string;
   project: string;
+  /** The space path below the project ("shots/seq1"); "" for a project kref or an item directly in the project. */
   space: string;
+  /** Item name and kind ("" for project and space krefs): the last segment split at its last dot. */
   name: string;
   kind: string;
+  /** From "?r=", else 0. */
   revision: number;
+  /** From "&a=", else "". */
   artifact: string;
 }
 
@@ -39,11 +49,18 @@ export function parseKref(uri: string, maxLength: number): KrefParts | string {
     if (seg === "." || seg === ".." || seg.includes("..")) return `kref "${uri}" must not contain ".."`;
     if (!SEGMENT.test(seg)) return `kref "${uri}": path segment "${seg}" may only use letters, digits, "_", "-" and "."`;
   }
+  // The last segment after the project names an item when it is <name>.<kind> (both non-empty).
+  const last = segments[segments.length - 1] as string;
+  const dot = segments.length >= 2 ? last.lastIndexOf(".") : -1;
+  const isItem = dot > 0 && dot < last.length - 1;
   let revision = 0;
   let artifact = "";
   if (q >= 0) {
     const m = /^r=([^&]*)(?:&a=(.*))?$/.exec(query);
     if (!m) return `kref "${uri}": the query part must be "?r=<revision>" optionally followed by "&a=<artifact>"`;
+    if (!isItem) {
+      return `kref "${uri}": a revision ("?r=") belongs to an item, so the path must end in <name>.<kind>, e.g. "kref://film/shots/sh010.model?r=3"`;
+    }
     if (!REVISION.test(m[1] as string)) return `kref "${uri}": revision must be a positive integer`;
     revision = Number(m[1]);
     if (m[2] !== undefined) {
@@ -51,16 +68,14 @@ export function parseKref(uri: string, maxLength: number): KrefParts | string {
       artifact = m[2];
     }
   }
-  const last = segments[segments.length - 1] as string;
-  const dot = segments.length >= 3 ? last.lastIndexOf(".") : -1;
   return {
     uri,
     path,
     query,
     project: segments[0] as string,
-    space: segments.slice(1, dot > 0 ? -1 : undefined).join("/"),
-    name: dot > 0 ? last.slice(0, dot) : "",
-    kind: dot > 0 ? last.slice(dot + 1) : "",
+    space: segments.slice(1, isItem ? -1 : undefined).join("/"),
+    name: isItem ? last.slice(0, dot) : "",
+    kind: isItem ? last.slice(dot + 1) : "",
     revision,
     artifact,
   };

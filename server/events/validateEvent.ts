@@ -13,9 +13,14 @@ export interface NewEvent {
 export type EventLimits = Pick<Config, "maxDetails" | "maxDetailBytes" | "maxEventBytes" | "maxFilterLength">;
 
 const ROUTING_KEY = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+// Fixed caps (README "Validation"), well above any real key, kref or name; the configurable limits
+// (details, whole event, batch) are the ones deployments tune.
+/** Longest routing key, in characters. */
 export const MAX_ROUTING_KEY = 255;
+/** Longest kref, in characters. */
 export const MAX_KREF = 1024;
-const MAX_NAME = 255;
+/** Longest author or username, in characters. */
+export const MAX_NAME = 255;
 
 /** Returns null when the event is acceptable, else a message for INVALID_ARGUMENT. */
 export function validateEvent(ev: NewEvent, limits: EventLimits): string | null {

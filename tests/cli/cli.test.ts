@@ -1,12 +1,16 @@
 // The `streamgate` CLI run as a user would: spawned processes against a real
 // in-process server over real Redis.
 
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../client-sdk/src/index.js";
 import { commands } from "../../server/cli/commands/index.js";
+import { rpcsTotal } from "../../server/observability/metrics.js";
+import { tenantKeys } from "../../server/redis/layout.js";
 import { freePort } from "../../server/redis/localRedis.js";
 import type { Tier } from "../../server/tenancy/tiers.js";
 import { startRestartableServer, startTestServer, type TestServer, take, waitFor } from "../helpers.js";
@@ -48,6 +52,26 @@ describe("streamgate --help", () => {
     expect(tail.stdout).toContain("--cursor-file <path>");
     expect(tail.stdout).toMatch(/Examples:\n {2}streamgate tail/);
     expect(tail.stderr).toBe("");
+  });
+
+  it("bin/streamgate.js, the command users run, starts the CLI", async () => {
+    const bin = fileURLToPath(new URL("../../bin/streamgate.js", import.meta.url));
+    const r = await new Promise<{ code: number | null; stdout: string }>((resolve) =>
+      execFile(process.execPath, [bin, "--version"], (err, stdout) => resolve({ code: err ? (err.code as number) : 0, stdout })),
+    );
+    expect(r).toEqual({ code: 0, stdout: expect.stringMatching(/^streamgate \d+\.\d+\.\d+\n$/) });
+  });
+
+  it("examples use real token shapes and addresses the CLI can reach (plaintext: no TLS option, so no :443)", async () => {
+    for (const c of commands) {
+      const help = (await runInProcess([c.name, "--help"])).stdout;
+      const examples = help.slice(help.indexOf("Examples:"));
+      expect(examples, c.name).not.toMatch(/:443\b/);
+      for (const token of examples.match(/TOKEN=\S+/g) ?? []) expect(token, c.name).toMatch(/^TOKEN=sg_/);
+    }
+    expect((await runInProcess(["caps", "--help"])).stdout).toContain(
+      "STREAMGATE_TOKEN=sg_... streamgate caps -a streamgate.internal:50051",
+    );
   });
 
   it.each(
@@ -200,11 +224,38 @@ describe("publish and tail", () => {
     ).toEqual(["1", "2"]);
   });
 
-  it("an event the server refuses exits 4 with the server's reason and the input line", async () => {
-    const input = [jsonLine(1, "refused.batch"), jsonLine(2, "Not A Routing Key")].join("\n");
+  it("an event the server refuses: the lines before it are published, then exit 6 with one line naming it", async () => {
+    const input = [jsonLine(1, "refused.first"), jsonLine(2, "Not A Routing Key"), jsonLine(3, "refused.first")].join("\n");
     const r = await runCli(["publish"], env, input);
-    expect(r.code).toBe(4);
-    expectOneLineError(r.stderr, /^streamgate publish: INVALID_ARGUMENT: line 2: routing_key "Not A Routing Key" must be/);
+    expect(r.code).toBe(6);
+    const [summary, error, ...rest] = r.stderr.trimEnd().split("\n");
+    expect(summary).toMatch(/^streamgate publish: published 1 event in /);
+    expect(error).toMatch(
+      /^streamgate publish: line 2: routing_key "Not A Routing Key" must be .* \(refused by the server; nothing from this line on was published\)$/,
+    );
+    expect(rest).toEqual([]);
+    const tail = await runCli(["tail", "--json", "--from-beginning", "-r", "refused.first", "-n", "1", "-q"], env);
+    expect(JSON.parse(tail.stdout).details).toEqual({ i: "1" });
+    // Line 3 was not published: nothing but line 1 carries that routing key.
+    const stored = await t.redis.xrange(tenantKeys(t.config.keyPrefix, "default").events, "-", "+");
+    expect(stored.filter(([, f]) => f[1] === "refused.first").map(([, f]) => JSON.parse(f[f.indexOf("details") + 1] as string).i)).toEqual([
+      "1",
+    ]);
+  });
+
+  it("a refused event in a later batch: the earlier batches and the events before it in its batch are published", async () => {
+    const input = [1, 2, 3].map((i) => jsonLine(i, "refused.later"));
+    input.push(JSON.stringify({ routingKey: "refused.later", kref: "kref://film/shots?r=3" }), jsonLine(5, "refused.later"));
+    const r = await runCli(["publish", "--batch-size", "2"], env, input.join("\n"));
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/published 3 events/);
+    expect(r.stderr).toMatch(/line 4: kref "kref:\/\/film\/shots\?r=3": a revision \("\?r="\) belongs to an item/);
+    const stored = await t.redis.xrange(tenantKeys(t.config.keyPrefix, "default").events, "-", "+");
+    expect(stored.filter(([, f]) => f[1] === "refused.later").map(([, f]) => JSON.parse(f[f.indexOf("details") + 1] as string).i)).toEqual([
+      "1",
+      "2",
+      "3",
+    ]);
   });
 });
 
@@ -266,6 +317,48 @@ describe("caps and health", () => {
     expectOneLineError(tail.stderr, /^streamgate tail: cannot reach the server at 127\.0\.0\.1:\d+ \(UNAVAILABLE\)/);
   });
 
+  it("tail against an address nothing answers on fails at once: one line, exit 3, no reconnect attempts", async () => {
+    const nowhere = `127.0.0.1:${await freePort()}`;
+    const r = await runCli(["tail", "-a", nowhere], env);
+    expect(r.code).toBe(3);
+    expectOneLineError(
+      r.stderr,
+      /^streamgate tail: cannot reach the server at 127\.0\.0\.1:\d+ \(UNAVAILABLE\): No connection established\. .*ECONNREFUSED.*\. \(--retry keeps trying\)$/,
+    );
+    expect(r.stderr).not.toContain("Resolution note");
+  });
+
+  it("tail --retry keeps trying at start; its last line after giving up has no empty 'Resolution note'", async () => {
+    const nowhere = `127.0.0.1:${await freePort()}`;
+    const r = await runCli(["tail", "--retry", "--max-attempts", "2", "-a", nowhere], env);
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^streamgate tail: stream lost \(UNAVAILABLE: .*\); reconnecting in \d+ ms$/);
+    expect(lines[1]).toMatch(/retrying in \d+ ms \(attempt 2 of 2\)$/);
+    expect(lines[2]).toMatch(
+      /^streamgate tail: cannot reach the server at .*ECONNREFUSED [\d.:]+\. \(gave up after 2 reconnect attempts\)$/,
+    );
+    expect(r.stderr).not.toContain("Resolution note");
+  });
+
+  it("tail --retry started before its server follows it once it is up", async () => {
+    const port = await freePort();
+    const tail = startCli(["tail", "--json", "--retry", "-r", "late.server"], { STREAMGATE_ADDRESS: `127.0.0.1:${port}` });
+    await waitFor(() => tail.stderr.includes("reconnecting in"), "a failed first attempt");
+    const late = await startTestServer({ listen: `127.0.0.1:${port}` });
+    try {
+      await waitFor(() => tail.stderr.includes("following"), "the tail to connect", 20_000);
+      const cursor = await late.client.publish({ routingKey: "late.server", kref: "kref://p/s/a.model" });
+      await waitFor(() => tail.stdout.includes(cursor), "the event");
+      tail.child.kill("SIGINT");
+      expect((await tail.done).code).toBe(0);
+    } finally {
+      tail.child.kill("SIGKILL");
+      await late.close();
+    }
+  });
+
   it("a token the server refuses exits 5", async () => {
     const { StreamgateError } = await import("../../server/errors.js");
     const { defaultTiers } = await import("../../server/tenancy/tiers.js");
@@ -289,8 +382,103 @@ describe("file input", () => {
   it("publish reads a file redirected to stdin", async () => {
     const file = join(dir, "events.jsonl");
     writeFileSync(file, `${[1, 2, 3].map((i) => jsonLine(i, "file.input")).join("\n")}\n`);
-    const r = await runCli(["publish"], env, readFileSync(file, "utf8"));
+    const r = await runCli(["publish"], env, { file });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/published 3 events/);
+  });
+
+  it("--progress draws the progress bar on a non-terminal stderr, and clears it before the summary", async () => {
+    const file = join(dir, "progress.jsonl");
+    writeFileSync(file, `${[1, 2, 3].map((i) => jsonLine(i, "progress.bar")).join("\n")}\n`);
+    const r = await runCli(["publish", "--progress", "--batch-size", "1"], env, { file });
+    expect(r.code).toBe(0);
+    // The first update draws at once: the whole (small) file has been read, one batch of one event published.
+    const clearLine = "\r\u001b[K";
+    const frames = r.stderr.split(clearLine);
+    expect(frames[0]).toBe("");
+    expect(frames[1]).toMatch(/^publishing {2}█{24} 100% {2}1 events {2}[\d,]+\/s$/);
+    expect(frames[frames.length - 1]).toMatch(/^streamgate publish: published 3 events in [\d.]+ s \([\d,]+ events\/s\)\n$/);
+    // Without --progress (and without a terminal) there is no progress line.
+    const plain = await runCli(["publish", "--batch-size", "1"], env, { file });
+    expect(plain.stderr).toMatch(/^streamgate publish: published 3 events/);
+  });
+});
+
+describe("publish sizes its batches by bytes", () => {
+  let small: TestServer;
+  beforeAll(async () => {
+    small = await startTestServer({ maxBatchBytes: 65_536 });
+  });
+  afterAll(async () => {
+    await small.close();
+  });
+
+  /** PublishBatch calls the server finished with `code`, so far. */
+  const batches = async (code: string) =>
+    (await rpcsTotal.get()).values.find((v) => v.labels.method === "/streamgate.v1.Streamgate/PublishBatch" && v.labels.code === code)
+      ?.value ?? 0;
+  /** 40 events of about 8 KB (320 KB in all: five batches of the server's 64 KiB at least). */
+  const input = () =>
+    Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({ routingKey: "bytes.sized", kref: `kref://p/s/e${i}.k`, details: { i: String(i), pad: "x".repeat(8000) } }),
+    ).join("\n");
+  const stored = async () =>
+    (await small.redis.xrange(tenantKeys(small.config.keyPrefix, "default").events, "-", "+"))
+      .filter(([, f]) => f[1] === "bytes.sized")
+      .map(([, f]) => JSON.parse(f[f.indexOf("details") + 1] as string).i);
+
+  it("with --batch-bytes at the server's limit no batch exceeds it; a larger budget shrinks to the limit the server names", async () => {
+    const smallEnv = { STREAMGATE_ADDRESS: small.app.address };
+    const [ok0, refused0] = [await batches("OK"), await batches("INVALID_ARGUMENT")];
+    const fits = await runCli(["publish", "--batch-bytes", "65536"], smallEnv, input());
+    expect(fits.code).toBe(0);
+    expect(await batches("INVALID_ARGUMENT")).toBe(refused0); // never over the limit
+    expect((await batches("OK")) - ok0).toBeGreaterThanOrEqual(5);
+    expect(await stored()).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+
+    // The default budget (1 MiB) is above this server's 64 KiB: the first batch is refused, and from then on they fit.
+    const [ok1, refused1] = [await batches("OK"), await batches("INVALID_ARGUMENT")];
+    const adapts = await runCli(["publish"], smallEnv, input());
+    expect(adapts.code).toBe(0);
+    expect(adapts.stderr).toMatch(/published 40 events/);
+    expect((await batches("INVALID_ARGUMENT")) - refused1).toBe(1);
+    expect((await batches("OK")) - ok1).toBeGreaterThanOrEqual(5);
+    expect(await stored()).toEqual([
+      ...Array.from({ length: 40 }, (_, i) => String(i)),
+      ...Array.from({ length: 40 }, (_, i) => String(i)),
+    ]);
+  });
+
+  it("a --batch-bytes budget beyond even the server's gRPC receive limit still gets everything through, in order", async () => {
+    const many = Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify({ routingKey: "bytes.huge", kref: `kref://p/s/h${i}.k`, details: { i: String(i), pad: "z".repeat(8000) } }),
+    ).join("\n");
+    // 1.6 MB in one batch: over this server's receive limit (64 KiB + 1 MiB), so gRPC refuses it before the handler.
+    const r = await runCli(
+      ["publish", "--batch-bytes", "4194304", "--batch-size", "1000"],
+      { STREAMGATE_ADDRESS: small.app.address },
+      many,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/published 200 events/);
+    const stored = (await small.redis.xrange(tenantKeys(small.config.keyPrefix, "default").events, "-", "+"))
+      .filter(([, f]) => f[1] === "bytes.huge")
+      .map(([, f]) => JSON.parse(f[f.indexOf("details") + 1] as string).i);
+    expect(stored).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+  });
+
+  it("an event larger than the server takes in a batch fails naming its line, after the lines before it", async () => {
+    const lines = [
+      JSON.stringify({ routingKey: "bytes.alone", kref: "kref://p/s/a.k", details: { i: "1" } }),
+      JSON.stringify({
+        routingKey: "bytes.alone",
+        kref: "kref://p/s/b.k",
+        details: Object.fromEntries(Array.from({ length: 8 }, (_, k) => [`k${k}`, "y".repeat(8190)])),
+      }),
+    ];
+    const r = await runCli(["publish"], { STREAMGATE_ADDRESS: small.app.address }, lines.join("\n"));
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/published 1 event /);
+    expect(r.stderr).toMatch(/line 2: the event is \d+ bytes, more than the server accepts in a batch \(65536 bytes\)/);
   });
 });

@@ -1,11 +1,14 @@
-// Runs the `streamgate` command as a user would: `node bin/streamgate.js ...`
-// in a child process, against a server the test started.
+// Runs the `streamgate` command as a user would, in a child process against a
+// server the test started: what bin/streamgate.js runs in a checkout without a
+// build (server/cli/main.ts through tsx). Not the launcher itself, because it
+// prefers dist/ when present, and a stale build would test old code.
 import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { runCli as run } from "../../server/cli/runCli.js";
 
-const bin = fileURLToPath(new URL("../../bin/streamgate.js", import.meta.url));
+const main = fileURLToPath(new URL("../../server/cli/main.ts", import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -22,12 +25,17 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
-/** Starts `streamgate <args>`; colour off, address from `env` or the caller's. */
-export function startCli(args: string[], env: Record<string, string> = {}, input?: string): RunningCli {
-  const child = spawn(process.execPath, [bin, ...args], {
+/**
+ * Starts `streamgate <args>`; colour off, address from `env` or the caller's. `input` is written to its
+ * stdin (a pipe), or `{ file }` is its stdin (a regular file, as with `< events.jsonl`).
+ */
+export function startCli(args: string[], env: Record<string, string> = {}, input?: string | { file: string }): RunningCli {
+  const stdin = typeof input === "object" ? openSync(input.file, "r") : "pipe";
+  const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", STREAMGATE_DEBUG: "", ...env },
-    stdio: ["pipe", "pipe", "pipe"],
+    stdio: [stdin, "pipe", "pipe"],
   });
+  if (typeof stdin === "number") closeSync(stdin); // the child has its own copy
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (d: Buffer) => {
@@ -36,7 +44,7 @@ export function startCli(args: string[], env: Record<string, string> = {}, input
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
-  if (input !== undefined) child.stdin?.end(input);
+  if (typeof input === "string") child.stdin?.end(input);
   const done = new Promise<CliResult>((resolve) => {
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
@@ -53,7 +61,7 @@ export function startCli(args: string[], env: Record<string, string> = {}, input
 }
 
 /** Runs `streamgate <args>` to completion (stdin: `input`, or closed at once). */
-export function runCli(args: string[], env: Record<string, string> = {}, input = ""): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string> = {}, input: string | { file: string } = ""): Promise<CliResult> {
   return startCli(args, env, input).done;
 }
 

@@ -7,7 +7,8 @@ describe("isRetryable", () => {
   it.each([
     [Code.UNAVAILABLE, "server is shutting down; resume from cursor 1-0", true],
     [Code.UNAVAILABLE, "No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1", true],
-    [Code.RESOURCE_EXHAUSTED, "subscriber fell behind the retention window", true, { "streamgate-reason": "slow-consumer" }],
+    // Behind the retention window, the events it missed are gone: a resume would get OUT_OF_RANGE.
+    [Code.RESOURCE_EXHAUSTED, "subscriber fell behind the retention window", false, { "streamgate-reason": "slow-consumer" }],
     [Code.RESOURCE_EXHAUSTED, "the limited tier's limit of concurrent streams (2)", false],
     [Code.CANCELLED, "Call cancelled", true],
     [Code.INTERNAL, "Received RST_STREAM with code 2 (Internal server error)", true],

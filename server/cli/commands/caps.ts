@@ -22,7 +22,7 @@ export const caps: Command = {
   examples: [
     "streamgate caps",
     "streamgate caps --json | jq .tier",
-    "STREAMGATE_TOKEN=sk_live_... streamgate caps -a streamgate.example.com:443",
+    "STREAMGATE_TOKEN=sg_... streamgate caps -a streamgate.internal:50051",
   ],
   async run(values, io) {
     const connection = connectionFrom(values, io.env);

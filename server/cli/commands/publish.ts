@@ -1,6 +1,7 @@
 import { fstatSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, type NewEvent, type StreamgateClient, StreamgateClientError } from "../../../client-sdk/src/index.js";
+import { batchEntryBytes } from "../../events/batchBytes.js";
 import { CliError, toCliError, UsageError } from "../cliError.js";
 import type { Command, CommandIo, FlagValues } from "../command.js";
 import { positiveInt } from "../command.js";
@@ -44,19 +45,50 @@ function stdinSize(): number | undefined {
   }
 }
 
-/** A batch the server refused names `events[i]`; report the input line instead. */
-function withLineNumber(err: unknown, firstLine: number[]): unknown {
-  if (!(err instanceof StreamgateClientError) || err.code !== Code.INVALID_ARGUMENT) return err;
+/** Default byte budget of one PublishBatch: well under the server's default STREAMGATE_MAX_BATCH_BYTES (4 MiB). */
+const DEFAULT_BATCH_BYTES = 1_048_576;
+
+/** The first event a batch was refused for: the server names it `events[i]` (INVALID_ARGUMENT). */
+function refusedEvent(err: StreamgateClientError): { index: number; problem: string } | undefined {
+  if (err.code !== Code.INVALID_ARGUMENT) return undefined;
   const m = /^events\[(\d+)\]: /.exec(err.message);
-  if (!m) return err;
-  const line = firstLine[Number(m[1])];
-  return new StreamgateClientError(err.code, `line ${line}: ${err.message.slice(m[0].length)}`, err.trailers, { cause: err });
+  return m ? { index: Number(m[1]), problem: err.message.slice(m[0].length) } : undefined;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** A positive integer trailer (the server's batch limits), or undefined. */
+function limitTrailer(err: StreamgateClientError, name: string): number | undefined {
+  const n = Number(err.trailers[name]);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** Splits events (by their sizes) into runs [from, to) of at most `maxEvents` events and `maxBytes` bytes (a larger event goes alone). */
+function split(sizes: readonly number[], maxEvents: number, maxBytes: number): [number, number][] {
+  const runs: [number, number][] = [];
+  let from = 0;
+  let bytes = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    const size = sizes[i] as number;
+    if (i > from && (i - from >= maxEvents || bytes + size > maxBytes)) {
+      runs.push([from, i]);
+      from = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (from < sizes.length) runs.push([from, sizes.length]);
+  return runs;
 }
 
 async function publishStdin(client: StreamgateClient, connection: Connection, values: FlagValues, io: CommandIo): Promise<ExitCode> {
-  const batchSize = positiveInt(values, "batch-size", 500);
+  // Both limits shrink to the server's when it refuses a batch as too large (or larger than the tier's burst).
+  let maxEvents = positiveInt(values, "batch-size", 500);
+  let maxBytes = positiveInt(values, "batch-bytes", DEFAULT_BATCH_BYTES);
   const quiet = values.quiet === true;
-  const progress = io.stderr.isTTY && !quiet ? new Progress(io.stderr, stdinSize()) : undefined;
+  const progress = (io.stderr.isTTY || values.progress === true) && !quiet ? new Progress(io.stderr, stdinSize()) : undefined;
   if (io.stdin.isTTY && !quiet)
     io.stderr.write("streamgate publish: reading JSON lines from stdin (Ctrl-D to finish, --help for the format)\n");
   const interrupt = interruptSignal();
@@ -66,38 +98,88 @@ async function publishStdin(client: StreamgateClient, connection: Connection, va
   let published = 0;
   let chunk: NewEvent[] = [];
   let chunkLines: number[] = [];
+  let chunkSizes: number[] = [];
+  let chunkBytes = 0;
 
-  // A tier's publish rate: wait as the server says (retry-after-ms), and split a batch larger than its burst.
-  const send = async (events: NewEvent[], numbers: number[]): Promise<void> => {
+  /** Sends events[from, to) in batches that fit the limits. */
+  const sendRuns = async (events: NewEvent[], numbers: number[], sizes: number[]): Promise<void> => {
+    for (const [from, to] of split(sizes, maxEvents, maxBytes)) {
+      await send(events.slice(from, to), numbers.slice(from, to), sizes.slice(from, to));
+    }
+  };
+
+  // One all-or-nothing batch. A tier's publish rate: wait as the server says (retry-after-ms), and split a batch
+  // larger than its burst. A batch over the server's size limits: split to fit. An event the server refuses:
+  // publish the ones before it, then fail naming its line.
+  const send = async (events: NewEvent[], numbers: number[], sizes: number[]): Promise<void> => {
     for (;;) {
       try {
         await client.publishBatch(events);
+        published += events.length;
         return;
       } catch (err) {
-        const e = err as StreamgateClientError;
-        if (e.code === Code.RESOURCE_EXHAUSTED && !interrupt.signal.aborted) {
-          const maxBatch = Number(e.trailers["streamgate-max-batch"]);
-          if (maxBatch > 0 && events.length > maxBatch) {
-            for (let i = 0; i < events.length; i += maxBatch) await send(events.slice(i, i + maxBatch), numbers.slice(i, i + maxBatch));
-            return;
+        if (!(err instanceof StreamgateClientError) || interrupt.signal.aborted) throw err;
+        if (err.code === Code.RESOURCE_EXHAUSTED) {
+          const burst = limitTrailer(err, "streamgate-max-batch");
+          if (burst !== undefined && events.length > burst) {
+            maxEvents = Math.min(maxEvents, burst);
+            return sendRuns(events, numbers, sizes);
           }
-          const waitMs = Number(e.trailers["retry-after-ms"]);
+          const waitMs = Number(err.trailers["retry-after-ms"]);
           if (waitMs > 0) {
             await sleep(Math.min(waitMs, 60_000), undefined, { signal: interrupt.signal }).catch(() => undefined);
             if (!interrupt.signal.aborted) continue;
           }
         }
-        throw withLineNumber(err, numbers);
+        // Too large: over the server's batch limits (it names them), or even over its gRPC receive limit.
+        const tooMany = err.code === Code.INVALID_ARGUMENT ? limitTrailer(err, "streamgate-max-batch-events") : undefined;
+        const tooBig = err.code === Code.INVALID_ARGUMENT ? limitTrailer(err, "streamgate-max-batch-bytes") : undefined;
+        const overReceiveLimit = err.code === Code.RESOURCE_EXHAUSTED && /^Received message larger than max/.test(err.message);
+        if ((tooMany !== undefined || tooBig !== undefined || overReceiveLimit) && events.length > 1) {
+          maxEvents = Math.min(maxEvents, tooMany ?? maxEvents);
+          maxBytes = Math.min(maxBytes, tooBig ?? maxBytes, overReceiveLimit ? Math.floor(sum(sizes) / 2) : maxBytes);
+          let runs = split(sizes, maxEvents, maxBytes);
+          // If the server still counts it as too large, halve it: every retry is smaller, down to one event.
+          if (runs.length === 1)
+            runs = [
+              [0, events.length >> 1],
+              [events.length >> 1, events.length],
+            ];
+          for (const [from, to] of runs) await send(events.slice(from, to), numbers.slice(from, to), sizes.slice(from, to));
+          return;
+        }
+        const refused = refusedEvent(err);
+        if (refused && refused.index < events.length) {
+          if (refused.index > 0) {
+            const to = refused.index;
+            await send(events.slice(0, to), numbers.slice(0, to), sizes.slice(0, to));
+          }
+          throw new CliError(
+            ExitCode.badInput,
+            `line ${numbers[refused.index]}: ${refused.problem} (refused by the server; nothing from this line on was published)`,
+            { cause: err },
+          );
+        }
+        if (tooBig !== undefined || overReceiveLimit) {
+          const limit = tooBig !== undefined ? ` (${tooBig} bytes)` : "";
+          throw new CliError(
+            ExitCode.rejected,
+            `line ${numbers[0]}: the event is ${sizes[0]} bytes, more than the server accepts in a batch${limit}; nothing from this line on was published`,
+            { cause: err },
+          );
+        }
+        throw err;
       }
     }
   };
 
   const flush = async () => {
     if (chunk.length === 0) return;
-    await send(chunk, chunkLines);
-    published += chunk.length;
+    await send(chunk, chunkLines, chunkSizes);
     chunk = [];
     chunkLines = [];
+    chunkSizes = [];
+    chunkBytes = 0;
   };
 
   let outcome: ExitCode = ExitCode.ok;
@@ -107,16 +189,26 @@ async function publishStdin(client: StreamgateClient, connection: Connection, va
       // Ctrl-C: the batch in flight has completed (all or nothing); stop before the next one.
       if (interrupt.signal.aborted) break;
       if (text.trim() === "") continue;
-      chunk.push(parseEventLine(text, number));
+      const event = parseEventLine(text, number);
+      const size = batchEntryBytes(event);
+      if (chunk.length > 0 && chunkBytes + size > maxBytes) await flush();
+      chunk.push(event);
       chunkLines.push(number);
-      if (chunk.length >= batchSize) await flush();
+      chunkSizes.push(size);
+      chunkBytes += size;
+      if (chunk.length >= maxEvents) await flush();
       progress?.update(published, bytesRead);
     }
     if (interrupt.signal.aborted) outcome = ExitCode.interrupted;
     else await flush();
   } catch (err) {
     // Everything before a bad line is published, nothing after it.
-    if (interrupt.signal.aborted && !(err instanceof BadLineError) && !(err instanceof StreamgateClientError)) {
+    if (
+      interrupt.signal.aborted &&
+      !(err instanceof BadLineError) &&
+      !(err instanceof CliError) &&
+      !(err instanceof StreamgateClientError)
+    ) {
       outcome = ExitCode.interrupted; // stdin ended under the read loop
     } else if (err instanceof BadLineError) {
       try {
@@ -150,9 +242,11 @@ export const publish: Command = {
     "With --routing-key and --kref, publishes one event and prints its cursor on stdout.",
     "With no event flags, reads JSON lines from stdin, one event per line:",
     '  {"routingKey": "item.created", "kref": "kref://film/shots/sh010.model", "author": "ci", "details": {"k": "v"}}',
-    "and publishes them in order, in all-or-nothing batches (PublishBatch). Everything before the first",
-    "invalid line is published, nothing after it. Other fields are ignored, so `streamgate tail --json`",
-    "output can be published again. A progress line shows on a terminal; the count and rate go to stderr.",
+    "and publishes them in order, in all-or-nothing batches (PublishBatch) of at most --batch-size events",
+    "and --batch-bytes bytes (smaller still if the server says its limits are lower). Everything before the",
+    "first invalid line (one that is not an event, or that the server refuses) is published, nothing after",
+    "it (exit code 6). Other fields are ignored, so `streamgate tail --json` output can be published again.",
+    "A progress line shows on a terminal (or with --progress); the count and rate go to stderr.",
   ].join("\n"),
   connects: true,
   flags: {
@@ -163,6 +257,12 @@ export const publish: Command = {
     detail: { type: "string", short: "d", multiple: true, value: "<key=value>", description: "a details entry (repeatable)" },
     "correlation-id": { type: "string", value: "<id>", description: "sets details.correlation_id" },
     "batch-size": { type: "string", value: "<n>", description: "events per PublishBatch when reading stdin (default 500)" },
+    "batch-bytes": {
+      type: "string",
+      value: "<n>",
+      description: "bytes per PublishBatch when reading stdin (default 1048576; the server's default limit is 4194304)",
+    },
+    progress: { type: "boolean", description: "show the progress line even when stderr is not a terminal" },
     quiet: { type: "boolean", short: "q", description: "no progress or summary on stderr" },
   },
   examples: [

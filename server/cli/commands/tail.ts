@@ -1,5 +1,11 @@
-import type { EventStreamOptions, ReconnectInfo, ResumedInfo } from "../../../client-sdk/src/index.js";
-import { tidy, toCliError, UsageError } from "../cliError.js";
+import {
+  Code,
+  type EventStreamOptions,
+  type ReconnectInfo,
+  type ResumedInfo,
+  type StreamgateClientError,
+} from "../../../client-sdk/src/index.js";
+import { CliError, tidy, toCliError, UsageError } from "../cliError.js";
 import { painter } from "../colors.js";
 import type { Command, FlagValues } from "../command.js";
 import { positiveInt } from "../command.js";
@@ -44,7 +50,8 @@ export const tail: Command = {
     "network cut, continuing after the last printed event. With --cursor-file, the cursor of the last",
     "printed event is kept in a file, so a restarted tail continues where the last one stopped (the file",
     "wins over --from-beginning/--from-timestamp, which then only apply to the first run). Ctrl-C stops",
-    "cleanly (exit code 0).",
+    "cleanly (exit code 0). A server that cannot be reached at start is an error (exit code 3, at once)",
+    "unless --retry is given, which keeps trying as after a lost connection (up to --max-attempts).",
   ].join("\n"),
   connects: true,
   flags: {
@@ -67,6 +74,7 @@ export const tail: Command = {
     json: { type: "boolean", short: "j", description: "one JSON object per line on stdout" },
     count: { type: "string", short: "n", value: "<n>", description: "exit after printing n events" },
     "max-attempts": { type: "string", value: "<n>", description: "give up after n reconnect attempts in a row (default 20)" },
+    retry: { type: "boolean", description: "keep trying when the server cannot be reached at start (default: exit 3 at once)" },
     quiet: { type: "boolean", short: "q", description: "no banner or reconnect messages on stderr" },
   },
   examples: [
@@ -75,6 +83,7 @@ export const tail: Command = {
     "streamgate tail --json --from-beginning -n 100 > events.jsonl",
     "streamgate tail --json -f consumer.cursor | ./handle-events",
     "streamgate tail --from-timestamp 2026-01-31T12:00:00Z -a streamgate.internal:50051",
+    "streamgate tail --retry --max-attempts 100 -f worker.cursor",
   ],
   async run(values, io) {
     const connection = connectionFrom(values, io.env);
@@ -97,6 +106,9 @@ export const tail: Command = {
     io.stdout.on("error", onStdoutError);
     const client = connect(connection);
     let printed = 0;
+    // Set when the first connection failed: a typo'd address or a server that is down should not take
+    // 20 reconnect attempts (about 40 s) to report, so without --retry the tail stops at the first failure.
+    let unreachable: StreamgateClientError | undefined;
     try {
       const sub = client.eventStream({
         routingKeyFilter: (values["routing-key"] as string | undefined) ?? "",
@@ -105,7 +117,13 @@ export const tail: Command = {
         signal: interrupt.signal,
         resume: { maxAttempts },
       });
+      let live = false;
       sub.on("reconnect", ({ attempt, delayMs, error }: ReconnectInfo) => {
+        if (!live && values.retry !== true) {
+          unreachable = error;
+          sub.close();
+          return;
+        }
         const why = `${error.codeName}: ${tidy(error.message)}`;
         const of = Number.isFinite(maxAttempts) ? ` of ${maxAttempts}` : "";
         if (attempt === 1) note(`stream lost (${why}); reconnecting in ${duration(delayMs)}`);
@@ -116,6 +134,7 @@ export const tail: Command = {
       });
       sub.ready.then(
         () => {
+          live = true;
           const filters = [values["routing-key"] && `routing key ${values["routing-key"]}`, values.kref && `kref ${values.kref}`].filter(
             Boolean,
           );
@@ -130,6 +149,11 @@ export const tail: Command = {
         printed++;
         if (event.cursor) cursorFile?.save(event.cursor);
         if (printed >= count) break;
+      }
+      if (unreachable) {
+        const hint = unreachable.code === Code.UNAVAILABLE ? " (--retry keeps trying)" : "";
+        const err = toCliError(unreachable, connection.address);
+        throw new CliError(err.exitCode, `${err.message}${hint}`, { cause: unreachable });
       }
     } catch (err) {
       if (!interrupt.signal.aborted) throw toCliError(err, connection.address);
