@@ -1,5 +1,3 @@
-import { status } from "@grpc/grpc-js";
-import { StreamgateError } from "../errors.js";
 import type { SgRedis } from "../redis/commands.js";
 import type { TenantKeys } from "../redis/layout.js";
 import { trimStream } from "../retention/trimStream.js";
@@ -8,7 +6,7 @@ import { toStreamFields } from "./storedEvent.js";
 import type { NewEvent } from "./validateEvent.js";
 
 /**
- * Appends events to a tenant's stream, all or none (one MULTI for several),
+ * Appends events to a tenant's stream, all or none (one atomic script for several),
  * and resolves with their cursors. With `trimTier`, the stream is trimmed to
  * that tier's retention right after: the trim is pipelined behind the append,
  * so it costs no extra round trip, and Redis serves the blocked shared reader
@@ -19,14 +17,12 @@ export async function appendEvents(redis: SgRedis, keys: TenantKeys, events: rea
   if (events.length === 1) {
     append = redis.xadd(keys.events, "*", ...toStreamFields(events[0] as NewEvent)).then((id) => [id as string]);
   } else {
-    const multi = redis.multi();
-    for (const ev of events) multi.xadd(keys.events, "*", ...toStreamFields(ev));
-    append = multi.exec().then((results) => {
-      if (!results) throw new StreamgateError(status.UNAVAILABLE, "batch was aborted by Redis; nothing was published");
-      const failed = results.find(([err]) => err);
-      if (failed) throw failed[0];
-      return results.map(([, id]) => id as string);
-    });
+    const args: string[] = [];
+    for (const ev of events) {
+      const fields = toStreamFields(ev);
+      args.push(String(fields.length), ...fields);
+    }
+    append = redis.sgAppendEvents(keys.events, ...args);
   }
   if (!trimTier) return append;
   const [ids] = await Promise.all([append, trimStream(redis, keys, trimTier)]);

@@ -6,12 +6,14 @@
 // not 10,000.
 import type { EventFilter, Matchable } from "../filters/eventFilter.js";
 
+// Both containers are created on first use: with 10,000 distinct filters most
+// nodes are leaves holding one filter, and an empty Map or Set still costs memory.
 interface Node<T> {
-  children: Map<string, Node<T>>;
-  items: Set<T>;
+  children: Map<string, Node<T>> | undefined;
+  items: Set<T> | undefined;
 }
 
-const node = <T>(): Node<T> => ({ children: new Map(), items: new Set() });
+const node = <T>(): Node<T> => ({ children: undefined, items: undefined });
 
 class PrefixTrie<T> {
   private readonly root: Node<T> = node();
@@ -19,6 +21,7 @@ class PrefixTrie<T> {
   add(prefix: readonly string[], item: T): void {
     let at = this.root;
     for (const seg of prefix) {
+      at.children ??= new Map();
       let next = at.children.get(seg);
       if (!next) {
         next = node();
@@ -26,22 +29,27 @@ class PrefixTrie<T> {
       }
       at = next;
     }
+    at.items ??= new Set();
     at.items.add(item);
   }
 
   delete(prefix: readonly string[], item: T): void {
     const path: Node<T>[] = [this.root];
     for (const seg of prefix) {
-      const next = path[path.length - 1]?.children.get(seg);
+      const next = path[path.length - 1]?.children?.get(seg);
       if (!next) return;
       path.push(next);
     }
-    path[path.length - 1]?.items.delete(item);
+    const last = path[path.length - 1] as Node<T>;
+    last.items?.delete(item);
+    if (last.items?.size === 0) last.items = undefined;
     // Prune nodes left empty, leaf first.
     for (let i = prefix.length; i > 0; i--) {
       const n = path[i] as Node<T>;
-      if (n.items.size > 0 || n.children.size > 0) break;
-      path[i - 1]?.children.delete(prefix[i - 1] as string);
+      if (n.items || n.children) break;
+      const parent = path[i - 1] as Node<T>;
+      parent.children?.delete(prefix[i - 1] as string);
+      if (parent.children?.size === 0) parent.children = undefined;
     }
   }
 
@@ -49,8 +57,8 @@ class PrefixTrie<T> {
   collect(segments: readonly string[], out: T[]): void {
     let at: Node<T> | undefined = this.root;
     for (let i = 0; ; i++) {
-      for (const item of at.items) out.push(item);
-      if (i === segments.length) return;
+      if (at.items) for (const item of at.items) out.push(item);
+      if (i === segments.length || !at.children) return;
       at = at.children.get(segments[i] as string);
       if (!at) return;
     }

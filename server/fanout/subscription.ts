@@ -36,8 +36,11 @@ export interface SubscriptionOptions {
   signal: AbortSignal;
   /** Who opened it (an API key id), so that all of an owner's subscriptions can be ended at once. */
   owner?: string;
-  /** Logs its unexpected failure (the call's logger: correlation id, tenant); default the stream's logger. */
-  log?: Logger;
+  /**
+   * The logger for its unexpected failure (the call's: correlation id, tenant); default the
+   * stream's. A function, so that an idle subscription does not hold a child logger of its own.
+   */
+  log?: () => Logger;
 }
 
 type State = "catchup" | "live" | "closed";
@@ -164,7 +167,7 @@ export class Subscription {
           }),
         );
       }
-      (this.opts.log ?? this.feed.log).error({ err }, "subscription failed");
+      (this.opts.log?.() ?? this.feed.log).error({ err }, "subscription failed");
       this.close(new StreamgateError(status.INTERNAL, "internal error; see server logs", {}, { cause: err }));
     });
   }
@@ -198,13 +201,19 @@ export class Subscription {
    */
   private async catchUp(first: string, firstGapCode: status): Promise<void> {
     const { feed, filter } = this;
+    // Everything the feed had read before a page was requested was in Redis when the page was read.
+    const request = (from: string) => {
+      const feedBefore = feed.lastId;
+      const read = readPage(feed.redis, feed.keys, from, this.opts.pageSize).then((page) => ({ page, feedBefore }));
+      read.catch(() => {}); // a prefetch left behind when the subscription ends must not go unhandled
+      return read;
+    };
     let start = first;
+    let pending = request(start);
     // A gap before the first page means the client's cursor is too old; a gap later means this subscriber fell behind.
     let gapCode = firstGapCode;
     for (;;) {
-      // Everything the feed had read before this page was in Redis when the page was read.
-      const feedBefore = feed.lastId;
-      const page = await readPage(feed.redis, feed.keys, start, this.opts.pageSize);
+      const { page, feedBefore } = await pending;
       if (this.state === "closed") return;
       if (start.startsWith("(") && compareIds(page.lowWater, this.position) > 0) {
         if (gapCode === status.RESOURCE_EXHAUSTED) throw fellBehind(this.lastSent, page.lowWater);
@@ -214,13 +223,16 @@ export class Subscription {
           { [LAST_CURSOR_TRAILER]: this.lastSent },
         );
       }
+      const full = page.entries.length >= this.opts.pageSize;
+      const last = page.entries[page.entries.length - 1];
+      // A full page means more may follow: ask Redis for the next one while this one is decoded and sent.
+      const prefetched = full && last ? request(`(${last[0]}`) : undefined;
       const events = decodeEntries(page.entries, feed.tenantId, feed.keys.events, feed.log);
       const matched = filter.matchesAll ? events : events.filter(filter.matches);
-      const last = page.entries[page.entries.length - 1];
       if (last) this.position = last[0];
       if (matched.length > 0 && !this.write(matched)) await this.opts.sink.drained(this.opts.signal);
       if (this.state !== "catchup") return;
-      if (page.entries.length < this.opts.pageSize) {
+      if (!full) {
         // A short page returned every retained entry from `start` on, so nothing up to
         // feedBefore is missing even if it was trimmed or lies before the start.
         if (compareIds(feedBefore, this.position) > 0) this.position = feedBefore;
@@ -230,6 +242,7 @@ export class Subscription {
         }
       }
       start = `(${this.position}`;
+      pending = prefetched ?? request(start);
       gapCode = status.RESOURCE_EXHAUSTED;
     }
   }

@@ -13,6 +13,7 @@ function script(name: string): string {
 }
 
 export interface StreamgateCommands {
+  sgAppendEvents(events: string, ...fieldsByEvent: string[]): Promise<string[]>;
   sgTrim(events: string, trimmed: string, maxlen: number, minid: string, slack: number): Promise<number>;
   sgGroupJoin(
     events: string,
@@ -52,6 +53,7 @@ export interface StreamgateCommands {
 export type SgRedis = Redis & StreamgateCommands;
 
 export function withCommands(redis: Redis): SgRedis {
+  redis.defineCommand("sgAppendEvents", { numberOfKeys: 1, lua: script("appendEvents") });
   redis.defineCommand("sgTrim", { numberOfKeys: 2, lua: script("trim") });
   redis.defineCommand("sgGroupJoin", { numberOfKeys: 4, lua: script("groupJoin") });
   redis.defineCommand("sgGroupClaim", { numberOfKeys: 3, lua: script("groupClaim") });

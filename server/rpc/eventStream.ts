@@ -90,7 +90,7 @@ async function serve(
       pageSize: ctx.config.readBatch,
       signal,
       owner: caller.keyId,
-      log: callLog(ctx.log, call.metadata),
+      log: () => callLog(ctx.log, call.metadata),
     });
     if (signal.aborted) return;
     cancelExpiry = whenExpired(caller.expiresAt, () => sub.close(credentialsEnded("the token expired", sub.lastSent)));

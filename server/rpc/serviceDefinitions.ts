@@ -1,6 +1,7 @@
 import { type GrpcObject, loadPackageDefinition, type ServiceDefinition } from "@grpc/grpc-js";
 import { fromJSON } from "@grpc/proto-loader";
 import { descriptor } from "../../client-sdk/src/generated/descriptor.js";
+import { decodePublishBatchRequest, decodePublishRequest } from "../events/decodePublish.js";
 
 /** Every message and service of our protos (also what server reflection describes). */
 export const packageDefinition = fromJSON(descriptor, {
@@ -33,8 +34,16 @@ function withPreEncoded(def: ServiceDefinition, methods: string[]): ServiceDefin
   return out as ServiceDefinition;
 }
 
+/** Publish requests are decoded by hand (events/decodePublish.ts), the publish path's hot spot. */
+function withPublishDecoders(def: ServiceDefinition): ServiceDefinition {
+  const out: Record<string, ServiceDefinition[string]> = { ...def };
+  out.Publish = { ...(def.Publish as ServiceDefinition[string]), requestDeserialize: decodePublishRequest };
+  out.PublishBatch = { ...(def.PublishBatch as ServiceDefinition[string]), requestDeserialize: decodePublishBatchRequest };
+  return out as ServiceDefinition;
+}
+
 export const kumihoService = withPreEncoded(service("kumiho.KumihoService"), ["EventStream"]);
-export const streamgateService = withPreEncoded(service("streamgate.v1.Streamgate"), ["Subscribe"]);
+export const streamgateService = withPublishDecoders(withPreEncoded(service("streamgate.v1.Streamgate"), ["Subscribe"]));
 export const consumerGroupsService = withPreEncoded(service("streamgate.v1.ConsumerGroups"), ["Consume"]);
 export const healthService = service("grpc.health.v1.Health");
 export const adminService = service("streamgate.v1.Admin");

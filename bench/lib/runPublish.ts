@@ -1,0 +1,60 @@
+// One measured publishing run: batches of events as fast as the system
+// acknowledges them, with a few batches in flight, and no subscribers.
+import type { PublishJob, PublishResult } from "../load/publishers.js";
+import { benchModule, spawnChild } from "./child.js";
+import { cpuMicros } from "./procStats.js";
+import { profileWindow, type Services, type SystemName, startSystem } from "./systems.js";
+
+export interface PublishPlan {
+  system: SystemName;
+  total: number;
+  batch: number;
+  window: number;
+}
+
+export interface PublishMetrics {
+  published: number;
+  correct: boolean;
+  problems: string;
+  eventsPerSec: number;
+  serverCpuUsPerEvent: number;
+  redisCpuUsPerEvent: number | undefined;
+  clientCpuUsPerEvent: number;
+  redisCmdsPerEvent: number | undefined;
+}
+
+export async function runPublish(plan: PublishPlan, svc: Services): Promise<PublishMetrics> {
+  const inst = await startSystem(plan.system, svc);
+  const prof = profileWindow(inst, plan.system);
+  const publisher = spawnChild("publisher", benchModule("../load/loadChild", import.meta.url));
+  try {
+    await publisher.call("close");
+    const cpu = () => ({
+      server: cpuMicros(inst.serverPid),
+      redis: inst.redisPid ? cpuMicros(inst.redisPid) : 0,
+      client: cpuMicros(publisher.pid),
+    });
+    await prof.start();
+    const cpu0 = cpu();
+    const cmds0 = await inst.commands();
+    const job: PublishJob = { ...inst.publisher, total: plan.total, projects: 10, batch: plan.batch, window: plan.window };
+    const r = await publisher.call<PublishResult>("publish", job);
+    const cpu1 = cpu();
+    await prof.stop();
+    const cmds1 = await inst.commands();
+    const per = (us: number) => (r.published > 0 ? us / r.published : 0);
+    return {
+      published: r.published,
+      correct: r.errors === 0 && r.published === plan.total,
+      problems: r.errors ? `${r.errors} failed: ${r.firstError}` : "",
+      eventsPerSec: r.published / ((r.endedAt - r.startedAt) / 1000),
+      serverCpuUsPerEvent: per(cpu1.server - cpu0.server),
+      redisCpuUsPerEvent: inst.redisPid ? per(cpu1.redis - cpu0.redis) : undefined,
+      clientCpuUsPerEvent: per(cpu1.client - cpu0.client),
+      redisCmdsPerEvent: cmds0 !== undefined && cmds1 !== undefined && r.published > 0 ? (cmds1 - cmds0) / r.published : undefined,
+    };
+  } finally {
+    await publisher.stop();
+    await inst.stop();
+  }
+}

@@ -1,0 +1,26 @@
+// In-process CPU profiling of a server child for just the measured window
+// (BENCH_PROFILE=<dir>): start and stop are called over IPC around a run, so
+// start-up and module loading stay out of the profile.
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+
+let session: Session | undefined;
+
+export const profilerHandlers = {
+  async profileStart() {
+    session = new Session();
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 200 });
+    await session.post("Profiler.start");
+    return true;
+  },
+  async profileStop(args: { file: string }) {
+    if (!session) return false;
+    const { profile } = await session.post("Profiler.stop");
+    writeFileSync(args.file, JSON.stringify(profile));
+    session.disconnect();
+    session = undefined;
+    return true;
+  },
+};

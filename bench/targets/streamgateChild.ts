@@ -1,0 +1,41 @@
+// Child process: a real Streamgate server (auth none, enterprise tier, metrics
+// off) over the bench's Redis, so its CPU and memory are measured on their own.
+import { writeHeapSnapshot } from "node:v8";
+import { type Streamgate, startStreamgate } from "../../server/app.js";
+import { loadConfig } from "../../server/config/loadConfig.js";
+import { createLogger } from "../../server/observability/logger.js";
+import { serveParent } from "../lib/child.js";
+import { profilerHandlers } from "./profiler.js";
+
+let app: Streamgate | undefined;
+
+serveParent({
+  ...profilerHandlers,
+  async start(args: { redisUrl: string; keyPrefix: string; overrides?: Record<string, unknown> }) {
+    const config = loadConfig(
+      {},
+      { listen: "127.0.0.1:0", metricsListen: "off", logLevel: "warn", keyPrefix: args.keyPrefix, ...(args.overrides ?? {}) },
+    );
+    app = await startStreamgate({ config, log: createLogger(config.logLevel), redisUrl: args.redisUrl });
+    return { address: app.address };
+  },
+  subscribers() {
+    return app?.hub.subscriberCount ?? 0;
+  },
+  gc() {
+    globalThis.gc?.();
+    return true;
+  },
+  heapSnapshot(args: { file: string }) {
+    globalThis.gc?.();
+    return writeHeapSnapshot(args.file);
+  },
+  memory() {
+    globalThis.gc?.();
+    return process.memoryUsage();
+  },
+  async stop() {
+    await app?.close(1000);
+    return true;
+  },
+});
