@@ -128,6 +128,33 @@ export const scenarios: Scenario[] = [
     }),
   ),
   {
+    name: "cpu-100",
+    title:
+      "100 match-all subscribers at 500 events/s: a rate every server sustains with one message per event, for CPU per delivered event",
+    columns: STREAM_COLUMNS,
+    cases: ({ quick }) =>
+      (["streamgate", "streamgate-kumiho", "bare-grpc"] as SystemName[]).map((system) => ({
+        scenario: "cpu-100",
+        variant: `500/s x ${quick ? 2 : 10} s`,
+        system,
+        run: (svc) =>
+          runStream(
+            {
+              system,
+              subs: matchAll(100),
+              start: "live",
+              total: 500 * (quick ? 2 : 10),
+              projects: 10,
+              publish: { rate: 500, batch: 1, window: 64, tickMs: 5 },
+              loadProcs: 4,
+              perGroup: 1,
+              latency: true,
+            },
+            svc,
+          ) as unknown as Promise<Metrics>,
+      })),
+  },
+  {
     name: "filtered-100",
     title: "100 filtered subscribers (kref per project over 10 projects; half also revision.*), publisher at max rate",
     columns: STREAM_COLUMNS,

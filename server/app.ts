@@ -91,7 +91,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     throw redisConnectFailed(redisUrl, redisUrl === config.redisUrl, connectError ?? (err as Error));
   }
 
-  const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs });
+  const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs, batchMs: config.feedBatchMs });
   const members = new MemberRegistry(config.groupMaxMembers);
   let auth: Auth | undefined;
   const keyStore = new KeyStore(redis, config.keyPrefix, tiers, (change) => auth?.apply(change));

@@ -9,7 +9,7 @@ import { benchModule, type Child, spawnChild } from "./child.js";
 import { Histogram } from "./histogram.js";
 import { cpuMicros, peakRssBytes, rssBytes } from "./procStats.js";
 import { profileWindow, type Services, type SystemName, startSystem } from "./systems.js";
-import { nowMs, type SubSpec } from "./workload.js";
+import { expectedCount, nowMs, type SubSpec } from "./workload.js";
 
 export interface StreamPlan {
   system: SystemName;
@@ -23,6 +23,12 @@ export interface StreamPlan {
   /** Subscribers per channel/connection. */
   perGroup: number;
   latency: boolean;
+  /**
+   * Live runs: events [0, warmup) are published first, as a warm-up (JIT, connections, buffers),
+   * and left out of the CPU, throughput and latency figures (still checked for correctness).
+   * Default: 2 s worth at a fixed rate, else a tenth of the events.
+   */
+  warmup?: number;
   /** Measure the server's RSS growth per idle subscription. */
   idleRss?: boolean;
   overrides?: Record<string, unknown>;
@@ -80,6 +86,9 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
     for (let i = 0; i < procs; i++) loads.push(spawnChild(`load-${i}`, LOAD));
     if (plan.publish) publisher = spawnChild("publisher", LOAD);
     const share = Math.ceil(plan.subs.length / procs);
+    const warmup = !plan.publish
+      ? 0
+      : Math.min(plan.total - 1, plan.warmup ?? (plan.publish.rate ? plan.publish.rate * 2 : Math.floor(plan.total / 10)));
     const jobs: SubscribeJob[] = loads.map((_, i) => ({
       kind: inst.subscriberKind,
       conn: inst.conn,
@@ -89,6 +98,7 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
       projects: plan.projects,
       perGroup: plan.perGroup,
       latency: plan.latency,
+      warmup,
     }));
     // Children are up once they answer; their start-up is not measured.
     await Promise.all(loads.map((c) => c.call("close")));
@@ -129,11 +139,23 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
     if (plan.publish && publisher) {
       // Systems that cannot say when a subscriber is registered get a moment to settle.
       if ((await inst.registered()) === undefined) await sleep(500);
+      if (warmup > 0) {
+        const warm = await publisher.call<PublishResult>("publish", {
+          ...inst.publisher,
+          total: warmup,
+          projects: plan.projects,
+          ...plan.publish,
+        });
+        if (warm.errors > 0) throw new Error(`publisher (warm-up): ${warm.errors} events failed: ${warm.firstError}`);
+        await sleep(1000); // let the warm-up drain before measuring
+      }
       await prof.start();
+      // BENCH_PROFILE_CLIENT=<dir>: also profile the first load process (the client side).
+      if (process.env.BENCH_PROFILE_CLIENT) await loads[0]?.call("profileStart");
       cpu0 = pids();
       cmds0 = await inst.commands();
       t0 = nowMs();
-      const job: PublishJob = { ...inst.publisher, total: plan.total, projects: plan.projects, ...plan.publish };
+      const job: PublishJob = { ...inst.publisher, from: warmup, total: plan.total, projects: plan.projects, ...plan.publish };
       published = await publisher.call<PublishResult>("publish", job);
       if (published.errors > 0) throw new Error(`publisher: ${published.errors} events failed: ${published.firstError}`);
     }
@@ -141,6 +163,9 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
     const cpu1 = pids();
     const cmds1 = await inst.commands();
     await prof.stop();
+    if (process.env.BENCH_PROFILE_CLIENT) {
+      await loads[0]?.call("profileStop", { file: `${process.env.BENCH_PROFILE_CLIENT}/client-${plan.system}-${Date.now()}.cpuprofile` });
+    }
 
     const latency = new Histogram();
     for (const r of results) latency.merge(r.latency);
@@ -151,6 +176,19 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
     const outOfOrder = sum(results.map((r) => r.outOfOrder));
     const complete = sum(results.map((r) => r.complete));
     const delivered = received - duplicates - unexpected;
+    // Throughput and CPU per event count the measured deliveries (after the warm-up) only.
+    const warmBySpec = new Map<string, number>();
+    const warmOf = (spec: SubSpec) => {
+      const key = JSON.stringify(spec);
+      let n = warmBySpec.get(key);
+      if (n === undefined) {
+        n = expectedCount(spec, warmup, plan.projects);
+        warmBySpec.set(key, n);
+      }
+      return n;
+    };
+    const warmDelivered = warmup > 0 ? sum(plan.subs.map(warmOf)) : 0;
+    const measured = Math.max(0, delivered - warmDelivered);
     const lastAt = Math.max(...results.map((r) => r.lastAt));
     const seconds = Math.max(1e-6, (lastAt - t0) / 1000);
     const problems: string[] = [];
@@ -159,7 +197,7 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
     if (unexpected) problems.push(`${unexpected} unexpected`);
     if (outOfOrder) problems.push(`${outOfOrder} out of order`);
     if (complete < plan.subs.length) problems.push(`${plan.subs.length - complete} of ${plan.subs.length} subscribers incomplete`);
-    const per = (us: number) => (delivered > 0 ? us / delivered : 0);
+    const per = (us: number) => (measured > 0 ? us / measured : 0);
     const wall = (nowMs() - t0) / 1000;
     return {
       subscribers: plan.subs.length,
@@ -168,7 +206,7 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
       correct: problems.length === 0,
       problems: problems.join(", "),
       seconds,
-      deliveredPerSec: delivered / seconds,
+      deliveredPerSec: measured / seconds,
       publishedPerSec: published ? published.published / ((published.endedAt - published.startedAt) / 1000) : undefined,
       p50: plan.latency ? latency.quantile(0.5) : undefined,
       p99: plan.latency ? latency.quantile(0.99) : undefined,
@@ -182,7 +220,7 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
       serverPeakRssMB: plan.system === "ioredis" || plan.system === "nats" ? undefined : peakRssBytes(inst.serverPid) / 1048576,
       rssPerSubKB,
       heapPerSubKB,
-      redisCmdsPerEvent: cmds0 !== undefined && cmds1 !== undefined && delivered > 0 ? (cmds1 - cmds0) / delivered : undefined,
+      redisCmdsPerEvent: cmds0 !== undefined && cmds1 !== undefined && measured > 0 ? (cmds1 - cmds0) / measured : undefined,
     };
   } finally {
     await Promise.all(loads.map((c) => c.call("close").catch(() => {})));

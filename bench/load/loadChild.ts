@@ -4,6 +4,7 @@
 import { serveParent } from "../lib/child.js";
 import { Histogram, type HistogramData } from "../lib/histogram.js";
 import { expectedCount, type SubSpec } from "../lib/workload.js";
+import { profilerHandlers } from "../targets/profiler.js";
 import { type Member, type MemberJob, openMember } from "./groupMembers.js";
 import { type PublishJob, publish } from "./publishers.js";
 import { type Connection, type Group, type Opened, type Start, type SubscriberKind, subscriberGroup } from "./subscribers.js";
@@ -19,6 +20,8 @@ export interface SubscribeJob {
   /** Subscribers sharing one channel/connection. */
   perGroup: number;
   latency: boolean;
+  /** Events [0, warmup) warm the system up and are left out of the latency figures. */
+  warmup: number;
 }
 
 export interface CollectResult {
@@ -56,7 +59,7 @@ async function subscribe(job: SubscribeJob): Promise<number> {
       expected = expectedCount(spec, job.total, job.projects);
       counts.set(key, expected);
     }
-    const tally = new Tally(spec, job.total, job.projects, expected, job.latency ? latency : undefined);
+    const tally = new Tally(spec, job.total, job.projects, expected, job.latency ? latency : undefined, job.warmup);
     tallies.push(tally);
     const o = (group as Group).open(spec, tally, job.start);
     opened.push(o);
@@ -146,6 +149,7 @@ async function finish(): Promise<MembersResult> {
 }
 
 serveParent({
+  ...profilerHandlers,
   subscribe,
   collect,
   close,

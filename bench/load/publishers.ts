@@ -15,6 +15,8 @@ export interface PublishJob {
   redisUrl?: string;
   streamKey?: string;
   natsUrl?: string;
+  /** Publishes events [from, total). */
+  from?: number;
   total: number;
   projects: number;
   /** Events per second; unset = as fast as acknowledged. */
@@ -123,12 +125,13 @@ export async function publish(job: PublishJob): Promise<PublishResult> {
     const tracked = p.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
-  let next = 0;
+  const from = job.from ?? 0;
+  let next = from;
   if (job.rate) {
     const tickMs = job.tickMs ?? 5;
     const start = nowMs();
     while (next < job.total) {
-      const due = Math.min(job.total, Math.floor(((nowMs() - start) / 1000) * job.rate) + 1);
+      const due = Math.min(job.total, from + Math.floor(((nowMs() - start) / 1000) * job.rate) + 1);
       if (due > next) {
         const seqs: number[] = [];
         for (; next < due; next++) seqs.push(next);

@@ -35,7 +35,9 @@ export interface Group {
   close(): Promise<void>;
 }
 
-const CHANNEL = { "grpc.max_receive_message_length": 64 * 1024 * 1024 };
+// The bare Kumiho-style client gets the same flow-control window as our SDK, so that the load
+// generator, not a 64 KiB HTTP/2 window, is what each server is measured with.
+const CHANNEL = { "grpc.max_receive_message_length": 64 * 1024 * 1024, "grpc-node.flow_control_window": 1024 * 1024 };
 
 function sdkGroup(c: Connection): Group {
   const client: StreamgateClient = createClient({ address: c.address as string, channelOptions: CHANNEL });

@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 // What one subscriber received, checked against what it should have: every
 // expected event exactly once, in the order the system stored them.
 import type { Histogram } from "../lib/histogram.js";
@@ -11,6 +12,14 @@ export interface TallyResult {
   outOfOrder: number;
   firstAt: number;
   lastAt: number;
+}
+
+/** BENCH_TRACE=<file>: (arrival, latency) of every 16th event, written when the process exits. */
+const trace: number[] | undefined = process.env.BENCH_TRACE ? [] : undefined;
+if (trace) {
+  process.on("exit", () => {
+    writeFileSync(`${process.env.BENCH_TRACE}.${process.pid}`, JSON.stringify(trace));
+  });
 }
 
 export class Tally {
@@ -34,6 +43,8 @@ export class Tally {
     readonly projects: number,
     expected: number,
     private readonly latency: Histogram | undefined,
+    /** Events before this sequence number warm the system up: checked, but not in the latency figures. */
+    private readonly measureFrom = 0,
   ) {
     this.seen = new Uint8Array(total);
     this.expected = expected;
@@ -64,7 +75,8 @@ export class Tally {
       return;
     }
     this.seen[seq] = 1;
-    this.latency?.record(at - sentAt);
+    if (seq >= this.measureFrom) this.latency?.record(at - sentAt);
+    if (trace && (seq & 15) === 0) trace.push(at, at - sentAt);
     if (++this.matched === this.expected) this.onComplete?.();
   }
 

@@ -12,10 +12,14 @@ let app: Streamgate | undefined;
 serveParent({
   ...profilerHandlers,
   async start(args: { redisUrl: string; keyPrefix: string; overrides?: Record<string, unknown> }) {
-    const config = loadConfig(
-      {},
-      { listen: "127.0.0.1:0", metricsListen: "off", logLevel: "warn", keyPrefix: args.keyPrefix, ...(args.overrides ?? {}) },
-    );
+    // STREAMGATE_* variables of the bench's environment apply (e.g. to try a setting); the bench's own win.
+    const config = loadConfig(process.env, {
+      listen: "127.0.0.1:0",
+      metricsListen: "off",
+      logLevel: "warn",
+      keyPrefix: args.keyPrefix,
+      ...(args.overrides ?? {}),
+    });
     app = await startStreamgate({ config, log: createLogger(config.logLevel), redisUrl: args.redisUrl });
     return { address: app.address };
   },

@@ -20,28 +20,61 @@ export interface Kref {
   artifact: string | undefined;
 }
 
+/** Whether `s` is one or more ASCII digits. */
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * The first value of parameter `name` in `query`, or null. Krefs almost never need URL decoding
+ * ("r=3&a=main"), so the common case is read by hand; anything with "%" or "+" goes through
+ * URLSearchParams. This runs once per received event.
+ */
+function param(query: string, name: string): string | null {
+  if (query === "") return null;
+  if (query.includes("%") || query.includes("+")) return new URLSearchParams(query).get(name);
+  let at = 0;
+  while (at <= query.length) {
+    let end = query.indexOf("&", at);
+    if (end < 0) end = query.length;
+    const eq = query.indexOf("=", at);
+    const nameEnd = eq >= 0 && eq < end ? eq : end;
+    if (nameEnd - at === name.length && query.startsWith(name, at)) return nameEnd === end ? "" : query.slice(nameEnd + 1, end);
+    at = end + 1;
+  }
+  return null;
+}
+
 /**
  * Splits a kref URI into its parts; unknown shapes keep the URI and leave parts empty. The last path
  * segment after the project is an item when it reads `name.kind` (as Kumiho's SDK reads it), so
  * `kref://film/hero.model` is item `hero` of kind `model` directly in project `film`.
+ * (Index arithmetic rather than split/join: the client parses the kref of every event it receives.)
  */
 export function parseKref(uri: string): Kref {
-  const body = uri.startsWith("kref://") ? uri.slice("kref://".length) : uri;
-  const q = body.indexOf("?");
-  const path = q < 0 ? body : body.slice(0, q);
-  const params = new URLSearchParams(q < 0 ? "" : body.slice(q + 1));
-  const segments = path.split("/");
-  const last = segments[segments.length - 1] ?? "";
-  const dot = segments.length >= 2 ? last.lastIndexOf(".") : -1;
+  const start = uri.startsWith("kref://") ? "kref://".length : 0;
+  const q = uri.indexOf("?", start);
+  const pathEnd = q < 0 ? uri.length : q;
+  const query = q < 0 ? "" : uri.slice(q + 1);
+  const firstSlash = uri.indexOf("/", start);
+  const hasSpace = firstSlash >= 0 && firstSlash < pathEnd;
+  const lastSlash = hasSpace ? uri.lastIndexOf("/", pathEnd - 1) : -1;
+  const last = hasSpace ? uri.slice(lastSlash + 1, pathEnd) : "";
+  const dot = last.lastIndexOf(".");
   const isItem = dot > 0 && dot < last.length - 1;
-  const r = params.get("r");
+  const r = param(query, "r");
   return {
     uri,
-    project: segments[0] ?? "",
-    space: segments.slice(1, isItem ? -1 : undefined).join("/"),
+    project: uri.slice(start, hasSpace ? firstSlash : pathEnd),
+    space: hasSpace ? uri.slice(firstSlash + 1, isItem ? Math.max(firstSlash + 1, lastSlash) : pathEnd) : "",
     name: isItem ? last.slice(0, dot) : "",
     kind: isItem ? last.slice(dot + 1) : "",
-    revision: r !== null && /^\d+$/.test(r) ? Number(r) : undefined,
-    artifact: params.get("a") ?? undefined,
+    revision: r !== null && isDigits(r) ? Number(r) : undefined,
+    artifact: param(query, "a") ?? undefined,
   };
 }

@@ -217,6 +217,15 @@ export const options = {
     max: 100_000,
     description: "Most entries one shared XREAD (live) or XRANGE (catch-up page) returns.",
   },
+  feedBatchMs: {
+    env: "STREAMGATE_FEED_BATCH_MS",
+    type: "int",
+    default: 10,
+    min: 0,
+    max: 1000,
+    description:
+      "Shortest time between two reads of a stream's shared reader: on a busy stream events arriving meanwhile go out together, in fewer and larger writes (adds at most this much latency; 0: read again at once).",
+  },
   feedLingerMs: {
     env: "STREAMGATE_FEED_LINGER_MS",
     type: "int",

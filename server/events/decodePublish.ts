@@ -4,6 +4,7 @@
 // fields present, "" and {} and null defaults), so handlers are unchanged.
 // Field numbers follow proto/streamgate/v1/streamgate.proto; tests/decodePublish.test.ts
 // checks them against messages encoded by the generated descriptor.
+import { Reader } from "../../client-sdk/src/wire/protobuf.js";
 
 /** A decoded PublishRequest (the shape proto-loader's `defaults: true` gives). */
 export interface DecodedPublish {
@@ -12,55 +13,6 @@ export interface DecodedPublish {
   author: string;
   details: Record<string, string>;
   username: string;
-}
-
-class Reader {
-  pos: number;
-  constructor(
-    readonly buf: Buffer,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-
-  varint(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (this.pos >= this.end) throw new Error("truncated varint");
-      const b = this.buf[this.pos++] as number;
-      if (shift < 28) result |= (b & 0x7f) << shift;
-      else result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result >>> 0 === result ? result : result >>> 0;
-      shift += 7;
-      if (shift > 63) throw new Error("varint too long");
-    }
-  }
-
-  /** Reads a length prefix and returns [start, end) of the bytes it covers. */
-  span(): [number, number] {
-    const len = this.varint();
-    const start = this.pos;
-    const end = start + len;
-    if (end > this.end) throw new Error("truncated length-delimited field");
-    this.pos = end;
-    return [start, end];
-  }
-
-  string(): string {
-    const [s, e] = this.span();
-    return this.buf.toString("utf8", s, e);
-  }
-
-  skip(wireType: number): void {
-    if (wireType === 0) this.varint();
-    else if (wireType === 1) this.pos += 8;
-    else if (wireType === 2) this.span();
-    else if (wireType === 5) this.pos += 4;
-    else throw new Error(`unsupported wire type ${wireType}`);
-    if (this.pos > this.end) throw new Error("truncated field");
-  }
 }
 
 /** Reads one message's fields from `r` until `end`, calling `field(number, wireType)` for each. */

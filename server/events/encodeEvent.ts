@@ -1,7 +1,9 @@
 // Hand-written protobuf encoder for kumiho.Event, so each event is encoded once
 // and the same bytes are written to every subscriber. Field numbers follow
 // proto/kumiho/kumiho.proto; tests/encodeEvent.test.ts decodes the output with
-// the generated descriptor to keep the two in step.
+// the generated descriptor to keep the two in step. The wire primitives are the
+// client's (client-sdk/src/wire/protobuf.ts), shared by both sides.
+import { fieldSize, varintSize, writeString, writeVarint } from "../../client-sdk/src/wire/protobuf.js";
 
 export interface EventFields {
   routingKey: string;
@@ -12,35 +14,6 @@ export interface EventFields {
   details: Record<string, string>;
   username: string;
   cursor: string;
-}
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n >>>= 7;
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 0x80) {
-    buf[pos++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  buf[pos++] = n;
-  return pos;
-}
-
-/** Size of a length-delimited field with a 1-byte tag. */
-function fieldSize(len: number): number {
-  return 1 + varintSize(len) + len;
-}
-
-function writeString(buf: Buffer, pos: number, tag: number, s: string, len: number): number {
-  buf[pos++] = tag;
-  pos = writeVarint(buf, pos, len);
-  return pos + buf.write(s, pos, "utf8");
 }
 
 /** Encodes a kumiho.Event; empty strings are omitted as proto3 does. */

@@ -10,6 +10,8 @@ export interface HubOptions {
   log: Logger;
   readBatch: number;
   lingerMs: number;
+  /** Shortest time between two reads of one feed (see StreamFeed's batchMs). */
+  batchMs: number;
   blockMs?: number;
 }
 
@@ -49,6 +51,7 @@ export class Hub {
         log: this.opts.log,
         readBatch: this.opts.readBatch,
         blockMs: this.opts.blockMs ?? 5000,
+        batchMs: this.opts.batchMs,
         onIdle: (f) => this.scheduleStop(f),
       });
       const started = feed.start();
