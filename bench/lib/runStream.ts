@@ -117,7 +117,10 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
       client: sum(loads.map((c) => cpuMicros(c.pid))) + (publisher ? cpuMicros(publisher.pid) : 0),
     });
     // A replay is measured from the subscribe calls; a live run from the first publish.
-    if (!plan.publish) await prof.start();
+    if (!plan.publish) {
+      await prof.start();
+      if (process.env.BENCH_PROFILE_CLIENT) await loads[0]?.call("profileStart");
+    }
     let cpu0 = pids();
     let cmds0 = await inst.commands();
     let t0 = nowMs();

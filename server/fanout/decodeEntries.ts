@@ -1,15 +1,73 @@
+import { scanDetails } from "../events/detailsScan.js";
 import { fromStreamFields } from "../events/storedEvent.js";
 import { counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
+import { Field } from "../redis/layout.js";
 import { FeedEvent } from "./feedEvent.js";
+import { RawEvent } from "./rawEvent.js";
 
-export type RawEntry = [id: string, fields: string[]];
+/** A stream entry as the fan-out reads it (XREAD/XRANGE with Buffer replies). */
+export type RawEntry = [id: Buffer, fields: Buffer[]];
+
+const names = {
+  routingKey: Buffer.from(Field.routingKey),
+  kref: Buffer.from(Field.kref),
+  author: Buffer.from(Field.author),
+  username: Buffer.from(Field.username),
+  details: Buffer.from(Field.details),
+};
+
+function is(name: Buffer, want: Buffer): boolean {
+  if (name.length !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (name[i] !== want[i]) return false;
+  return true;
+}
+
+/**
+ * The entry as raw bytes when it is a well-formed event whose details need no
+ * unescaping (what Streamgate itself writes); undefined when it needs the
+ * string path (escapes, or something wrong that the string path reports).
+ */
+function raw(id: string, idBytes: Buffer, fields: Buffer[]): RawEvent | undefined {
+  let rk: Buffer | undefined;
+  let kref: Buffer | undefined;
+  let author: Buffer | undefined;
+  let username: Buffer | undefined;
+  let details: Buffer | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as Buffer;
+    const value = fields[i + 1] as Buffer;
+    if (is(name, names.routingKey)) rk = value;
+    else if (is(name, names.kref)) kref = value;
+    else if (is(name, names.author)) author = value;
+    else if (is(name, names.username)) username = value;
+    else if (is(name, names.details)) details = value;
+  }
+  if (!rk?.length || !kref?.length) return undefined;
+  let spans: number[] = [];
+  if (details) {
+    const found = scanDetails(details, 0, details.length);
+    if (!found) return undefined;
+    for (let i = 2; i < found.length; i += 3) if (found[i]) return undefined;
+    spans = found;
+  }
+  return new RawEvent(id, idBytes, rk, kref, author, username, details, spans);
+}
 
 /** Decodes stream entries; an entry that is not a valid event is logged, counted and skipped. */
 export function decodeEntries(entries: readonly RawEntry[], tenantId: string, stream: string, log: Logger): FeedEvent[] {
   const out: FeedEvent[] = [];
-  for (const [id, fields] of entries) {
-    const stored = fromStreamFields(id, fields);
+  for (const [idBytes, fields] of entries) {
+    const id = idBytes.toString("latin1");
+    const fast = raw(id, idBytes, fields);
+    if (fast) {
+      out.push(new FeedEvent(fast, tenantId));
+      continue;
+    }
+    const stored = fromStreamFields(
+      id,
+      fields.map((f) => f.toString("utf8")),
+    );
     if (typeof stored === "string") {
       counters.undecodableEntries++;
       log.warn({ stream, id, reason: stored }, "skipping stream entry that is not a valid event");
@@ -18,4 +76,9 @@ export function decodeEntries(entries: readonly RawEntry[], tenantId: string, st
     out.push(new FeedEvent(stored, tenantId));
   }
   return out;
+}
+
+/** The last entry's ID as a string. */
+export function lastId(entries: readonly RawEntry[]): string {
+  return ((entries[entries.length - 1] as RawEntry)[0] as Buffer).toString("latin1");
 }

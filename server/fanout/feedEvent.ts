@@ -2,42 +2,74 @@ import { encodeEvent } from "../events/encodeEvent.js";
 import { KREF_SCHEME } from "../events/kref.js";
 import type { StoredEvent } from "../events/storedEvent.js";
 import type { Matchable } from "../filters/eventFilter.js";
+import { copyInto, copyRange } from "./copyInto.js";
+import { RawEvent, rawEventSize, writeRawEvent } from "./rawEvent.js";
 
 /** ISO time of a stream ID's millisecond part; consecutive events mostly share one, so the last is kept. */
 let lastMs = "";
 let lastIso = "";
+let lastIsoBytes = Buffer.alloc(0);
 function isoTime(id: string): string {
-  const ms = id.slice(0, id.indexOf("-"));
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(Number(ms)).toISOString();
-  }
+  // Same millisecond as the last one (the common case) without slicing the ID.
+  if (lastMs !== "" && id.charCodeAt(lastMs.length) === 45 && id.startsWith(lastMs)) return lastIso;
+  lastMs = id.slice(0, id.indexOf("-"));
+  lastIso = new Date(Number(lastMs)).toISOString();
+  lastIsoBytes = Buffer.from(lastIso, "latin1");
   return lastIso;
+}
+
+function isoTimeBytes(id: string): Buffer {
+  isoTime(id);
+  return lastIsoBytes;
+}
+
+const tenantBytes = new Map<string, Buffer>();
+function tenantField(tenant: string): Buffer {
+  let b = tenantBytes.get(tenant);
+  if (!b) {
+    b = Buffer.from(tenant, "utf8");
+    if (tenantBytes.size < 10_000) tenantBytes.set(tenant, b);
+  }
+  return b;
 }
 
 /**
  * One event as the fan-out sees it: decoded once, prepared for matching once
  * (lazily: match-all subscribers never need the split keys), and encoded at
  * most once per variant (with and without cursor), then shared by every
- * subscriber it is offered to.
+ * subscriber it is offered to. Events read by the shared reader and catch-up
+ * stay as the bytes Redis returned (RawEvent) and are encoded by copying them;
+ * consumer groups build them from decoded fields (StoredEvent).
  */
 export class FeedEvent implements Matchable {
   readonly id: string;
   private split: readonly string[] | undefined;
   private path: readonly string[] | undefined;
   private query: string | undefined;
-  private withCursor: Buffer | undefined;
-  private withoutCursor: Buffer | undefined;
+  // Each encoding is kept as a range of the buffer it was first written into (often a frame),
+  // rather than a view: no Buffer object per event unless someone asks for the bytes alone.
+  private withCursor: Encoded | undefined;
+  private withoutCursor: Encoded | undefined;
 
   constructor(
-    readonly stored: StoredEvent,
+    readonly source: StoredEvent | RawEvent,
     readonly tenantId: string,
   ) {
-    this.id = stored.id;
+    this.id = source.id;
+  }
+
+  get routingKey(): string {
+    const s = this.source;
+    return s instanceof RawEvent ? s.routingKey.toString("utf8") : s.routingKey;
+  }
+
+  get kref(): string {
+    const s = this.source;
+    return s instanceof RawEvent ? s.kref.toString("utf8") : s.kref;
   }
 
   get segments(): readonly string[] {
-    this.split ??= this.stored.routingKey.split(".");
+    this.split ??= this.routingKey.split(".");
     return this.split;
   }
 
@@ -57,25 +89,55 @@ export class FeedEvent implements Matchable {
 
   /** The encoded kumiho.Event; tiers without cursor support get it with an empty cursor. */
   bytes(includeCursor: boolean): Buffer {
-    if (includeCursor) {
-      this.withCursor ??= this.encode(this.id);
-      return this.withCursor;
-    }
-    this.withoutCursor ??= this.encode("");
-    return this.withoutCursor;
+    const cached = includeCursor ? this.withCursor : this.withoutCursor;
+    if (cached) return cached.buf.subarray(cached.start, cached.end);
+    if (!(this.source instanceof RawEvent)) return this.bytesFromFields(includeCursor);
+    const b = Buffer.allocUnsafe(this.encodedSize(includeCursor));
+    this.writeTo(b, 0, includeCursor);
+    return b;
+  }
+
+  /** Size of {@link bytes} without building them (a frame is sized first, then written in one go). */
+  encodedSize(includeCursor: boolean): number {
+    const cached = includeCursor ? this.withCursor : this.withoutCursor;
+    if (cached) return cached.end - cached.start;
+    const s = this.source;
+    if (s instanceof RawEvent)
+      return rawEventSize(s, isoTimeBytes(this.id), tenantField(this.tenantId), includeCursor ? s.idBytes : undefined);
+    return this.bytesFromFields(includeCursor).length;
+  }
+
+  /**
+   * Writes the encoding into `buf` at `pos` and returns the position after it. The first
+   * write encodes straight into the buffer (a frame) and remembers where, so an event sent
+   * in one frame is encoded once and copied never; later writes copy that range.
+   */
+  writeTo(buf: Buffer, pos: number, includeCursor: boolean): number {
+    const cached = includeCursor ? this.withCursor : this.withoutCursor;
+    if (cached) return copyRange(buf, pos, cached.buf, cached.start, cached.end);
+    const s = this.source;
+    if (!(s instanceof RawEvent)) return copyInto(buf, pos, this.bytesFromFields(includeCursor));
+    const end = writeRawEvent(buf, pos, s, isoTimeBytes(this.id), tenantField(this.tenantId), includeCursor ? s.idBytes : undefined);
+    const encoded = { buf, start: pos, end };
+    if (includeCursor) this.withCursor = encoded;
+    else this.withoutCursor = encoded;
+    return end;
   }
 
   private parseKref(): void {
-    const kref = this.stored.kref;
+    const kref = this.kref;
     const body = kref.startsWith(KREF_SCHEME) ? kref.slice(KREF_SCHEME.length) : kref;
     const q = body.indexOf("?");
     this.path = (q < 0 ? body : body.slice(0, q)).split("/");
     this.query = q < 0 ? "" : body.slice(q + 1);
   }
 
-  private encode(cursor: string): Buffer {
-    const s = this.stored;
-    return encodeEvent({
+  /** Encodes an event built from decoded fields (consumer groups, entries with escaped details). */
+  private bytesFromFields(includeCursor: boolean): Buffer {
+    const cached = includeCursor ? this.withCursor : this.withoutCursor;
+    if (cached) return cached.buf.subarray(cached.start, cached.end);
+    const s = this.source as StoredEvent;
+    const buf = encodeEvent({
       routingKey: s.routingKey,
       kref: s.kref,
       timestamp: this.timestamp,
@@ -83,7 +145,18 @@ export class FeedEvent implements Matchable {
       tenantId: this.tenantId,
       details: s.details,
       username: s.username,
-      cursor,
+      cursor: includeCursor ? this.id : "",
     });
+    const encoded = { buf, start: 0, end: buf.length };
+    if (includeCursor) this.withCursor = encoded;
+    else this.withoutCursor = encoded;
+    return buf;
   }
+}
+
+/** Where an event's encoding lives. */
+interface Encoded {
+  buf: Buffer;
+  start: number;
+  end: number;
 }

@@ -1,10 +1,12 @@
 import type { Redis } from "ioredis";
 import type { TenantKeys } from "../redis/layout.js";
 import { MIN_ID } from "../redis/streamIds.js";
-import type { RawEntry } from "./decodeEntries.js";
+import { lastId, type RawEntry } from "./decodeEntries.js";
 
 export interface Page {
   entries: RawEntry[];
+  /** ID of the last entry, or undefined for an empty page. */
+  lastId: string | undefined;
   /** Highest ID removed by retention when the page was read (atomically with it). */
   lowWater: string;
 }
@@ -14,9 +16,10 @@ export interface Page {
  * exclusive), read in the same MULTI as the trim marker so a gap is never missed.
  */
 export async function readPage(redis: Redis, keys: TenantKeys, start: string, count: number): Promise<Page> {
-  const res = await redis.multi().xrange(keys.events, start, "+", "COUNT", count).get(keys.trimmed).exec();
+  // Entries come back as Buffers: the fan-out copies their bytes into events without decoding them.
+  const res = await redis.multi().xrangeBuffer(keys.events, start, "+", "COUNT", count).get(keys.trimmed).exec();
   if (!res) throw new Error("catch-up read was aborted");
   const [[rangeErr, entries], [, trimmed]] = res as [[Error | null, RawEntry[]], [Error | null, string | null]];
   if (rangeErr) throw rangeErr;
-  return { entries, lowWater: trimmed ?? MIN_ID };
+  return { entries, lastId: entries.length > 0 ? lastId(entries) : undefined, lowWater: trimmed ?? MIN_ID };
 }

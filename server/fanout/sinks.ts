@@ -3,7 +3,7 @@
 // subscribers that received the same matched list.
 import { once } from "node:events";
 import type { ServerWritableStream } from "@grpc/grpc-js";
-import { encodeEventBatch } from "../events/encodeEvent.js";
+import { fieldSize, writeVarint } from "../../client-sdk/src/wire/protobuf.js";
 import type { FeedEvent } from "./feedEvent.js";
 
 export interface EventSink {
@@ -40,27 +40,34 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 const framesWithCursor = new WeakMap<readonly FeedEvent[], Buffer[]>();
 const framesWithoutCursor = new WeakMap<readonly FeedEvent[], Buffer[]>();
 
-/** The EventBatch frames for a list of events, built once per list and shared by every subscriber it is offered to. */
+/**
+ * The EventBatch frames (`repeated kumiho.Event events = 1`) for a list of events, built once
+ * per list and shared by every subscriber it is offered to. Events are encoded straight into
+ * the frame (see FeedEvent.writeTo), so a replayed page is encoded once and copied never.
+ */
 function frames(events: readonly FeedEvent[], includeCursor: boolean): Buffer[] {
   const cache = includeCursor ? framesWithCursor : framesWithoutCursor;
   let out = cache.get(events);
-  if (!out) {
-    out = [];
-    let part: Buffer[] = [];
-    let bytes = 0;
-    for (const ev of events) {
-      const b = ev.bytes(includeCursor);
-      if (part.length > 0 && bytes + b.length > MAX_FRAME_BYTES) {
-        out.push(encodeEventBatch(part));
-        part = [];
-        bytes = 0;
-      }
-      part.push(b);
-      bytes += b.length + 6; // tag and length prefix
+  if (out) return out;
+  out = [];
+  const sizes = events.map((ev) => ev.encodedSize(includeCursor));
+  let first = 0;
+  while (first < events.length) {
+    // As many events as fit in MAX_FRAME_BYTES, and always at least one.
+    let bytes = fieldSize(sizes[first] as number);
+    let end = first + 1;
+    while (end < events.length && bytes + fieldSize(sizes[end] as number) <= MAX_FRAME_BYTES) bytes += fieldSize(sizes[end++] as number);
+    const frame = Buffer.allocUnsafe(bytes);
+    let pos = 0;
+    for (let i = first; i < end; i++) {
+      frame[pos++] = 0x0a;
+      pos = writeVarint(frame, pos, sizes[i] as number);
+      pos = (events[i] as FeedEvent).writeTo(frame, pos, includeCursor);
     }
-    if (part.length > 0) out.push(encodeEventBatch(part));
-    cache.set(events, out);
+    out.push(frame);
+    first = end;
   }
+  cache.set(events, out);
   return out;
 }
 

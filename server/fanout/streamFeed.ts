@@ -11,7 +11,7 @@ import type { Logger } from "../observability/logger.js";
 import type { TenantKeys } from "../redis/layout.js";
 import { compareIds, MIN_ID } from "../redis/streamIds.js";
 import { readStreamState } from "../redis/streamState.js";
-import { decodeEntries, type RawEntry } from "./decodeEntries.js";
+import { decodeEntries, lastId, type RawEntry } from "./decodeEntries.js";
 import type { FeedEvent } from "./feedEvent.js";
 import { FilterIndex } from "./filterIndex.js";
 import { fellBehind, type Subscription } from "./subscription.js";
@@ -119,19 +119,19 @@ export class StreamFeed {
       const wait = readAt + this.opts.batchMs - performance.now();
       if (wait > 0) await sleep(wait);
       readAt = performance.now();
-      let reply: [string, RawEntry[]][] | null;
+      let reply: [Buffer, RawEntry[]][] | null;
       let trimmedUpTo: string | null;
       try {
         // The trim marker is read right after each read: an ID above our last position
         // means retention removed entries before this feed read them.
         const res = await reader
           .pipeline()
-          .xread("COUNT", this.opts.readBatch, "BLOCK", this.opts.blockMs, "STREAMS", this.keys.events, this.lastId)
+          .xreadBuffer("COUNT", this.opts.readBatch, "BLOCK", this.opts.blockMs, "STREAMS", this.keys.events, this.lastId)
           .get(this.keys.trimmed)
           .exec();
         const [[readErr, read], [, marker]] = res as [[Error | null, unknown], [Error | null, string | null]];
         if (readErr) throw readErr;
-        reply = read as [string, RawEntry[]][] | null;
+        reply = read as [Buffer, RawEntry[]][] | null;
         trimmedUpTo = marker;
         failures = 0;
       } catch (err) {
@@ -144,7 +144,7 @@ export class StreamFeed {
       const entries = reply?.[0]?.[1];
       if (!entries || entries.length === 0 || this.stopped) continue;
       if (trimmedUpTo && compareIds(trimmedUpTo, this.lastId) > 0) this.trimmedAhead(trimmedUpTo);
-      this.lastId = (entries[entries.length - 1] as RawEntry)[0];
+      this.lastId = lastId(entries);
       this.dispatch(decodeEntries(entries, this.tenantId, this.keys.events, this.log));
     }
   }

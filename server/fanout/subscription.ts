@@ -224,12 +224,12 @@ export class Subscription {
         );
       }
       const full = page.entries.length >= this.opts.pageSize;
-      const last = page.entries[page.entries.length - 1];
+      const last = page.lastId;
       // A full page means more may follow: ask Redis for the next one while this one is decoded and sent.
-      const prefetched = full && last ? request(`(${last[0]}`) : undefined;
+      const prefetched = full && last ? request(`(${last}`) : undefined;
       const events = decodeEntries(page.entries, feed.tenantId, feed.keys.events, feed.log);
       const matched = filter.matchesAll ? events : events.filter(filter.matches);
-      if (last) this.position = last[0];
+      if (last) this.position = last;
       if (matched.length > 0 && !this.write(matched)) await this.opts.sink.drained(this.opts.signal);
       if (this.state !== "catchup") return;
       if (!full) {
