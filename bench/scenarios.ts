@@ -96,7 +96,9 @@ export const scenarios: Scenario[] = [
           ) as unknown as Promise<Metrics>,
       })),
   },
+  // fanout-1 is the same-rate baseline for Redis commands per delivered event at 1,000 subscribers.
   ...[
+    { n: 1, rate: 200, perGroup: 1 },
     { n: 100, rate: 2000, perGroup: 1 },
     { n: 1000, rate: 200, perGroup: 10 },
   ].map(

@@ -150,7 +150,8 @@ export function targets(results: CaseResult[]): Target[] {
     measured: `Streamgate ${f?.toFixed(1) ?? "n/a"} ms, NATS ${fn?.toFixed(1) ?? "n/a"} ms`,
     pass: f === undefined || fn === undefined ? undefined : f <= fn && ok(results, "filtered-100", "streamgate"),
   });
-  const c1 = get(results, "live-1", "streamgate", "redisCmdsPerEvent");
+  // N = 1 at the rate of the 1,000-subscriber run (200 events/s), so the two differ only in N.
+  const c1 = get(results, "fanout-1", "streamgate", "redisCmdsPerEvent");
   const c100 = get(results, "fanout-100", "streamgate", "redisCmdsPerEvent");
   const c1000 = get(results, "fanout-1000", "streamgate", "redisCmdsPerEvent");
   const scaled = [c100 !== undefined ? c100 * 100 : undefined, c1000 !== undefined ? c1000 * 1000 : undefined];
@@ -158,7 +159,7 @@ export function targets(results: CaseResult[]): Target[] {
     id: 5,
     goal: "Redis commands per delivered event fall as 1/N (N = 1, 100, 1,000)",
     measured: `${c1?.toFixed(3) ?? "n/a"} / ${c100?.toFixed(4) ?? "n/a"} / ${c1000?.toFixed(5) ?? "n/a"} (x N: ${[c1, ...scaled].map((v) => v?.toFixed(2) ?? "n/a").join(" / ")})`,
-    pass: c1 === undefined || c100 === undefined ? undefined : scaled.every((v) => v === undefined || v <= 2 * c1),
+    pass: c1 === undefined || c100 === undefined ? undefined : scaled.every((v) => v === undefined || v <= 1.5 * c1),
   });
   const m = (n: number) => get(results, "distinct-filters", "streamgate", "serverCpuUsPerEvent", `N=${n}`);
   const rss =

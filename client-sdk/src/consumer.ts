@@ -74,6 +74,8 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
   private readonly finished: Promise<void>;
   private iterated = false;
   private closedByUser = false;
+  private pendingAcks: string[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
 
   /** Consumers are made by `client.consume(...)`; this constructor is its implementation (it opens the call and joins). */
   constructor(open: () => ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>, options: ConsumeOptions) {
@@ -129,20 +131,36 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
     }
   }
 
-  /** Acknowledges deliveries by id. */
+  /**
+   * Acknowledges deliveries by id. Acks made in the same turn of the event loop go out
+   * together in one message (a loop that acks every delivery sends one Ack per batch).
+   */
   ack(deliveryIds: readonly string[]): void {
-    if (deliveryIds.length && !this.ended) this.call.write({ ack: { deliveryIds: [...deliveryIds] } });
+    if (deliveryIds.length === 0 || this.ended) return;
+    for (const id of deliveryIds) this.pendingAcks.push(id);
+    this.flushTimer ??= setImmediate(() => this.flushAcks());
   }
 
   /** Reports failed processing; the deliveries are redelivered and `error` is kept for the dead-letter entry. */
   nack(deliveryIds: readonly string[], error = ""): void {
-    if (deliveryIds.length && !this.ended) this.call.write({ nack: { deliveryIds: [...deliveryIds], error } });
+    if (deliveryIds.length === 0 || this.ended) return;
+    this.flushAcks(); // acks and nacks reach the server in the order they were made
+    this.call.write({ nack: { deliveryIds: [...deliveryIds], error } });
+  }
+
+  private flushAcks(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingAcks.length === 0 || this.ended) return;
+    this.call.write({ ack: { deliveryIds: this.pendingAcks } });
+    this.pendingAcks = [];
   }
 
   /** Sends pending acks, then leaves the group (half-close: acks already written still reach the server). */
   close(): void {
     if (this.closedByUser) return;
     this.closedByUser = true;
+    this.flushAcks();
     this.call.end();
     if (this.paused) this.call.resume();
     const force = setTimeout(() => this.call.cancel(), 5000);

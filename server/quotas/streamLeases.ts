@@ -18,6 +18,8 @@ export interface StreamLease {
   release(): void;
 }
 
+const NO_LEASE: StreamLease = { release: () => {} };
+
 export class StreamLeases {
   private readonly replica = randomBytes(6).toString("hex");
   private seq = 0;
@@ -33,8 +35,12 @@ export class StreamLeases {
     this.timer.unref();
   }
 
-  /** Takes one of the tenant's stream slots, or throws RESOURCE_EXHAUSTED naming the limit. */
+  /**
+   * Takes one of the tenant's stream slots, or throws RESOURCE_EXHAUSTED naming the limit. A tier
+   * without a limit takes no slot: nothing to count, so no Redis round trip and no lease to renew.
+   */
   async acquire(leaseSet: string, tenant: string, tier: Tier): Promise<StreamLease> {
+    if (tier.maxConcurrentStreams < 0) return NO_LEASE;
     const member = `${this.replica}:${++this.seq}`;
     const [granted, open] = await this.redis.sgAcquireStream(leaseSet, member, tier.maxConcurrentStreams, LEASE_TTL_MS);
     if (!granted) {

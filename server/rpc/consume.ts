@@ -12,6 +12,9 @@ import { toServiceError } from "./toServiceError.js";
 
 type Call = ServerDuplexStream<ConsumeRequest__Output, unknown>;
 
+/** Most delivery ids merged into one ack or nack call. */
+const MAX_IDS_PER_CALL = 1000;
+
 /**
  * streamgate.v1.ConsumerGroups/Consume: the first message joins a group, later
  * ones ack or nack deliveries. Ends when the client half-closes or cancels.
@@ -52,7 +55,31 @@ export function consumeHandler(ctx: RpcContext) {
     abort.signal.addEventListener("abort", () => clearTimeout(joinTimer), { once: true });
     let member: GroupMember | undefined;
     let joining = false;
-    let acks: Promise<void> = Promise.resolve();
+    // Acks and nacks are applied in the order they arrive. While one batch is with Redis, the
+    // ones that arrive meanwhile are merged (consecutive acks become one XACK), so a member
+    // that acks every event costs a Redis round trip per batch, not per event.
+    const ops: { kind: "ack" | "nack"; ids: string[]; error: string }[] = [];
+    let applying: Promise<void> | undefined;
+    const apply = async (to: GroupMember) => {
+      for (let op = ops.shift(); op; op = ops.shift()) {
+        if (op.kind === "ack") await to.ack(op.ids);
+        else await to.nack(op.ids, op.error);
+      }
+      applying = undefined;
+    };
+    const enqueue = (to: GroupMember, kind: "ack" | "nack", ids: string[], error: string) => {
+      if (ids.length === 0) return;
+      const last = ops[ops.length - 1];
+      if (last && last.kind === kind && last.error === error && last.ids.length < MAX_IDS_PER_CALL) last.ids.push(...ids);
+      else ops.push({ kind, ids: [...ids], error });
+      applying ??= apply(to).catch((err: unknown) => {
+        applying = undefined;
+        fail(err);
+      });
+    };
+    const settled = async () => {
+      while (applying) await applying;
+    };
 
     call.on("data", (msg: ConsumeRequest__Output) => {
       if (!joining) {
@@ -66,13 +93,12 @@ export function consumeHandler(ctx: RpcContext) {
       if (msg.kind === "join") return fail(new StreamgateError(status.INVALID_ARGUMENT, "join may only be sent once per Consume stream"));
       const current = member;
       if (!current) return fail(new StreamgateError(status.FAILED_PRECONDITION, "ack or nack before the group was joined"));
-      // Acks are applied in order, one after another.
-      if (msg.kind === "ack") acks = acks.then(() => current.ack(msg.ack?.deliveryIds ?? [])).catch(fail);
-      if (msg.kind === "nack") acks = acks.then(() => current.nack(msg.nack?.deliveryIds ?? [], msg.nack?.error ?? "")).catch(fail);
+      if (msg.kind === "ack") enqueue(current, "ack", msg.ack?.deliveryIds ?? [], "");
+      if (msg.kind === "nack") enqueue(current, "nack", msg.nack?.deliveryIds ?? [], msg.nack?.error ?? "");
     });
     call.on("end", () => {
       // Client half-closed: apply the last acks, then stop delivering and end.
-      void acks.then(() => {
+      void settled().then(() => {
         if (abort.signal.aborted) return;
         abort.abort();
         call.end();
