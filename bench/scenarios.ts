@@ -229,14 +229,14 @@ export const scenarios: Scenario[] = [
   },
   {
     name: "publish-batch",
-    title: "Publishing batches of 100 events, 4 batches in flight, no subscribers",
+    title: "Publishing batches of 100 events, 16 batches in flight (enough to keep every system busy), no subscribers",
     columns: ["eventsPerSec", "correct", "serverCpuUsPerEvent", "redisCpuUsPerEvent", "clientCpuUsPerEvent", "redisCmdsPerEvent"],
     cases: ({ quick, nats }) =>
       systems(["streamgate", "bare-grpc", "ioredis", "nats"], nats).map((system) => ({
         scenario: "publish-batch",
         variant: quick ? "20k events" : "200k events",
         system,
-        run: (svc) => runPublish({ system, total: quick ? 20_000 : 200_000, batch: 100, window: 4 }, svc) as unknown as Promise<Metrics>,
+        run: (svc) => runPublish({ system, total: quick ? 20_000 : 200_000, batch: 100, window: 16 }, svc) as unknown as Promise<Metrics>,
       })),
   },
   {

@@ -35,12 +35,18 @@ export async function runPublish(plan: PublishPlan, svc: Services): Promise<Publ
       client: cpuMicros(publisher.pid),
     });
     await prof.start();
+    if (process.env.BENCH_PROFILE_CLIENT) await publisher.call("profileStart");
     const cpu0 = cpu();
     const cmds0 = await inst.commands();
     const job: PublishJob = { ...inst.publisher, total: plan.total, projects: 10, batch: plan.batch, window: plan.window };
     const r = await publisher.call<PublishResult>("publish", job);
     const cpu1 = cpu();
     await prof.stop();
+    if (process.env.BENCH_PROFILE_CLIENT) {
+      await publisher.call("profileStop", {
+        file: `${process.env.BENCH_PROFILE_CLIENT}/publisher-${plan.system}-${Date.now()}.cpuprofile`,
+      });
+    }
     const cmds1 = await inst.commands();
     const per = (us: number) => (r.published > 0 ? us / r.published : 0);
     return {

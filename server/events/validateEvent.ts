@@ -1,5 +1,5 @@
 import type { Config } from "../config/loadConfig.js";
-import { parseKref } from "./kref.js";
+import { isValidKref, parseKref } from "./kref.js";
 
 /** An event as a producer submits it, before the server stamps it. */
 export interface NewEvent {
@@ -22,6 +22,13 @@ export const MAX_KREF = 1024;
 /** Longest author or username, in characters. */
 export const MAX_NAME = 255;
 
+function checkName(what: string, value: string): string | null {
+  if (value.length > MAX_NAME) return `${what} is longer than ${MAX_NAME} characters`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(value)) return `${what} must not contain control characters`;
+  return null;
+}
+
 /** Returns null when the event is acceptable, else a message for INVALID_ARGUMENT. */
 export function validateEvent(ev: NewEvent, limits: EventLimits): string | null {
   if (!ev.routingKey) return "routing_key is required";
@@ -29,22 +36,18 @@ export function validateEvent(ev: NewEvent, limits: EventLimits): string | null 
   if (!ROUTING_KEY.test(ev.routingKey)) {
     return `routing_key "${ev.routingKey}" must be dot-separated segments of [a-z0-9_-], e.g. "revision.created"`;
   }
-  const kref = parseKref(ev.kref, MAX_KREF);
-  if (typeof kref === "string") return kref;
-  for (const [what, value] of [
-    ["author", ev.author],
-    ["username", ev.username],
-  ] as const) {
-    if (value.length > MAX_NAME) return `${what} is longer than ${MAX_NAME} characters`;
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-    if (/[\u0000-\u001f\u007f]/.test(value)) return `${what} must not contain control characters`;
+  // The one-pass check accepts exactly the valid krefs; only a refused one is parsed, for its message.
+  if (!isValidKref(ev.kref, MAX_KREF)) {
+    const kref = parseKref(ev.kref, MAX_KREF);
+    if (typeof kref === "string") return kref;
   }
-  const entries = Object.entries(ev.details);
-  if (entries.length > limits.maxDetails) {
-    return `details has ${entries.length} entries; the limit is ${limits.maxDetails}`;
-  }
+  const nameProblem = checkName("author", ev.author) ?? checkName("username", ev.username);
+  if (nameProblem) return nameProblem;
+  let count = 0;
   let total = Buffer.byteLength(ev.routingKey) + Buffer.byteLength(ev.kref) + Buffer.byteLength(ev.author) + Buffer.byteLength(ev.username);
-  for (const [k, v] of entries) {
+  for (const k in ev.details) {
+    if (++count > limits.maxDetails) return `details has ${Object.keys(ev.details).length} entries; the limit is ${limits.maxDetails}`;
+    const v = ev.details[k] as string;
     if (k.length === 0) return "details keys must not be empty";
     const kb = Buffer.byteLength(k);
     const vb = Buffer.byteLength(v);

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { isValidKref, parseKref } from "../server/events/kref.js";
+
+// A small deterministic PRNG, so a failure names a reproducible input.
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const pieces = [
+  "a",
+  "Zz",
+  "09",
+  "_",
+  "-",
+  ".",
+  "..",
+  "/",
+  "//",
+  "?",
+  "?r=",
+  "r=",
+  "&a=",
+  "&",
+  "=",
+  "1",
+  "0",
+  "12345678901",
+  "x.y",
+  "é",
+  " ",
+  "\u0001",
+  "kref://",
+  "film",
+  "sh010.model",
+];
+
+describe("the one-pass kref check", () => {
+  it("accepts exactly the krefs parseKref accepts (20,000 generated krefs and near-krefs)", () => {
+    const next = rng(42);
+    let valid = 0;
+    for (let n = 0; n < 20_000; n++) {
+      let s = next() < 0.9 ? "kref://" : "";
+      const len = 1 + Math.floor(next() * 8);
+      for (let i = 0; i < len; i++) s += pieces[Math.floor(next() * pieces.length)];
+      const reference = typeof parseKref(s, 1024) !== "string";
+      if (reference) valid++;
+      expect([s, isValidKref(s, 1024)]).toEqual([s, reference]);
+    }
+    expect(valid).toBeGreaterThan(500); // the generator reaches valid krefs too, not only refusals
+  });
+
+  it.each([
+    ["kref://film", true],
+    ["kref://film/shots/sh010.model?r=3&a=main", true],
+    ["kref://film/hero.model?r=1", true],
+    ["kref://film?r=1", false],
+    ["kref://film/shots?r=1", false],
+    ["kref://film/x.?r=1", false],
+    ["kref://film/a..b", false],
+    ["kref://film//x", false],
+    ["kref://film/x.y?r=0", false],
+    ["kref://film/x.y?r=12345678901", false],
+    ["kref://film/x.y?r=1&a=..", false],
+    [`kref://${"a".repeat(1020)}`, false],
+  ])("%s -> %s", (uri, ok) => {
+    expect(isValidKref(uri, 1024)).toBe(ok);
+    expect(typeof parseKref(uri, 1024) !== "string").toBe(ok);
+  });
+});
