@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { stopLoadProcesses } from "./lib/loadPool.js";
 import { type CaseResult, summarize, tables, targets, targetTable } from "./lib/report.js";
 import { type BenchNats, hasNatsServer, startBenchNats, startBenchRedis } from "./lib/services.js";
 import type { SystemName } from "./lib/systems.js";
@@ -64,6 +65,7 @@ try {
     }
   }
 } finally {
+  await stopLoadProcesses();
   await redis.stop();
   await nats?.stop();
 }

@@ -6,8 +6,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { MemberJob, MemberKind } from "../load/groupMembers.js";
 import type { MembersResult } from "../load/loadChild.js";
 import type { PublishJob, PublishResult } from "../load/publishers.js";
-import { benchModule, type Child, spawnChild } from "./child.js";
+import type { Child } from "./child.js";
 import { Histogram } from "./histogram.js";
+import { loadProcesses, releaseLoad } from "./loadPool.js";
 import { cpuMicros } from "./procStats.js";
 import { profileWindow, type Services, type SystemName, startSystem } from "./systems.js";
 import { nowMs } from "./workload.js";
@@ -37,7 +38,6 @@ export interface GroupMetrics {
   redisCmdsPerEvent: number | undefined;
 }
 
-const LOAD = benchModule("../load/loadChild", import.meta.url);
 const GROUP = "bench-group";
 
 export async function runGroups(plan: GroupPlan, svc: Services): Promise<GroupMetrics> {
@@ -72,10 +72,8 @@ export async function runGroups(plan: GroupPlan, svc: Services): Promise<GroupMe
       Object.assign(base, { natsUrl: inst.conn.natsUrl, natsStream: inst.conn.natsStream, natsDurable: GROUP });
     } else throw new Error(`${plan.system} has no consumer groups`);
 
-    for (let i = 0; i < plan.members; i++) children.push(spawnChild(`member-${i}`, LOAD));
-    const publisher = spawnChild("publisher", LOAD);
-    children.push(publisher);
-    await Promise.all(children.map((c) => c.call("close")));
+    children.push(...(await loadProcesses(plan.members + 1)));
+    const publisher = children[plan.members] as Child;
     await Promise.all(children.slice(0, plan.members).map((c, i) => c.call("join", [{ ...base, kind, name: `member-${i}` } as MemberJob])));
     await sleep(200);
 
@@ -147,7 +145,7 @@ export async function runGroups(plan: GroupPlan, svc: Services): Promise<GroupMe
       redisCmdsPerEvent: cmds0 !== undefined && cmds1 !== undefined ? (cmds1 - cmds0) / plan.total : undefined,
     };
   } finally {
-    await Promise.all(children.map((c) => c.stop()));
+    await releaseLoad(children);
     for (const c of cleanups) await c().catch(() => {});
     await inst.stop();
   }

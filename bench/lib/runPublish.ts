@@ -1,7 +1,8 @@
 // One measured publishing run: batches of events as fast as the system
 // acknowledges them, with a few batches in flight, and no subscribers.
 import type { PublishJob, PublishResult } from "../load/publishers.js";
-import { benchModule, spawnChild } from "./child.js";
+import type { Child } from "./child.js";
+import { loadProcesses, releaseLoad } from "./loadPool.js";
 import { cpuMicros } from "./procStats.js";
 import { profileWindow, type Services, type SystemName, startSystem } from "./systems.js";
 
@@ -26,9 +27,8 @@ export interface PublishMetrics {
 export async function runPublish(plan: PublishPlan, svc: Services): Promise<PublishMetrics> {
   const inst = await startSystem(plan.system, svc);
   const prof = profileWindow(inst, plan.system);
-  const publisher = spawnChild("publisher", benchModule("../load/loadChild", import.meta.url));
+  const [publisher] = (await loadProcesses(1)) as [Child];
   try {
-    await publisher.call("close");
     const cpu = () => ({
       server: cpuMicros(inst.serverPid),
       redis: inst.redisPid ? cpuMicros(inst.redisPid) : 0,
@@ -60,7 +60,7 @@ export async function runPublish(plan: PublishPlan, svc: Services): Promise<Publ
       redisCmdsPerEvent: cmds0 !== undefined && cmds1 !== undefined && r.published > 0 ? (cmds1 - cmds0) / r.published : undefined,
     };
   } finally {
-    await publisher.stop();
+    await releaseLoad([publisher]);
     await inst.stop();
   }
 }

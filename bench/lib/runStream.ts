@@ -5,8 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CollectResult, SubscribeJob } from "../load/loadChild.js";
 import type { PublishJob, PublishResult } from "../load/publishers.js";
 import type { Start } from "../load/subscribers.js";
-import { benchModule, type Child, spawnChild } from "./child.js";
+import type { Child } from "./child.js";
 import { Histogram } from "./histogram.js";
+import { loadProcesses, releaseLoad } from "./loadPool.js";
 import { cpuMicros, peakRssBytes, rssBytes } from "./procStats.js";
 import { profileWindow, type Services, type SystemName, startSystem } from "./systems.js";
 import { expectedCount, nowMs, type SubSpec } from "./workload.js";
@@ -29,6 +30,8 @@ export interface StreamPlan {
    * Default: 2 s worth at a fixed rate, else a tenth of the events.
    */
   warmup?: number;
+  /** How long the warm-up may drain before measuring (default 1 s). */
+  drainMs?: number;
   /** Measure the server's RSS growth per idle subscription. */
   idleRss?: boolean;
   overrides?: Record<string, unknown>;
@@ -59,8 +62,6 @@ export interface StreamMetrics {
   redisCmdsPerEvent: number | undefined;
 }
 
-const LOAD = benchModule("../load/loadChild", import.meta.url);
-
 function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);
 }
@@ -83,8 +84,9 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
   try {
     if (!plan.publish) await inst.preload(plan.total, plan.projects);
     const procs = Math.max(1, Math.min(plan.loadProcs, plan.subs.length));
-    for (let i = 0; i < procs; i++) loads.push(spawnChild(`load-${i}`, LOAD));
-    if (plan.publish) publisher = spawnChild("publisher", LOAD);
+    const children = await loadProcesses(procs + (plan.publish ? 1 : 0));
+    loads.push(...children.slice(0, procs));
+    if (plan.publish) publisher = children[procs];
     const share = Math.ceil(plan.subs.length / procs);
     const warmup = !plan.publish
       ? 0
@@ -100,9 +102,6 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
       latency: plan.latency,
       warmup,
     }));
-    // Children are up once they answer; their start-up is not measured.
-    await Promise.all(loads.map((c) => c.call("close")));
-    if (publisher) await publisher.call("close");
 
     let rss0 = 0;
     let heap0 = 0;
@@ -150,7 +149,7 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
           ...plan.publish,
         });
         if (warm.errors > 0) throw new Error(`publisher (warm-up): ${warm.errors} events failed: ${warm.firstError}`);
-        await sleep(1000); // let the warm-up drain before measuring
+        await sleep(plan.drainMs ?? 1000); // let the warm-up drain before measuring
       }
       await prof.start();
       // BENCH_PROFILE_CLIENT=<dir>: also profile the first load process (the client side).
@@ -226,8 +225,7 @@ export async function runStream(plan: StreamPlan, svc: Services): Promise<Stream
       redisCmdsPerEvent: cmds0 !== undefined && cmds1 !== undefined && measured > 0 ? (cmds1 - cmds0) / measured : undefined,
     };
   } finally {
-    await Promise.all(loads.map((c) => c.call("close").catch(() => {})));
-    await Promise.all([...loads, ...(publisher ? [publisher] : [])].map((c) => c.stop()));
+    await releaseLoad([...loads, ...(publisher ? [publisher] : [])]);
     await inst.stop();
   }
 }

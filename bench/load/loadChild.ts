@@ -41,6 +41,7 @@ let tallies: Tally[] = [];
 let opened: Opened[] = [];
 let groups: Group[] = [];
 let latency = new Histogram();
+let members: Member[] = [];
 
 async function subscribe(job: SubscribeJob): Promise<number> {
   latency = new Histogram();
@@ -112,13 +113,12 @@ async function collect(args: { idleMs: number }): Promise<CollectResult> {
 async function close(): Promise<boolean> {
   for (const o of opened) o.close();
   await Promise.all(groups.map((g) => g.close()));
+  await Promise.all(members.splice(0).map((m) => m.close()));
   tallies = [];
   opened = [];
   groups = [];
   return true;
 }
-
-let members: Member[] = [];
 
 /** Joins consumer-group members (one job each) and waits until each has joined. */
 async function join(jobs: MemberJob[]): Promise<number> {
