@@ -16,7 +16,11 @@ export class StreamgateError extends Error {
 
 export const LAST_CURSOR_TRAILER = "streamgate-last-cursor";
 
-/** Trailer saying why the server ended a stream; "slow-consumer" marks a RESOURCE_EXHAUSTED the client may resume from. */
+/**
+ * Trailer saying why the server ended a stream; "slow-consumer" marks a RESOURCE_EXHAUSTED for a
+ * subscriber that fell behind retention: events after its last cursor were trimmed, so resuming
+ * from that cursor would fail with OUT_OF_RANGE (the SDK does not retry it).
+ */
 export const REASON_TRAILER = "streamgate-reason";
 export const SLOW_CONSUMER = "slow-consumer";
 

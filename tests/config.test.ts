@@ -93,6 +93,12 @@ describe("configuration", () => {
     expect(loadConfig({}).metricsListen).toBe("127.0.0.1:9464");
   });
 
+  it("refuses a batch byte cap smaller than the event cap, naming both options", () => {
+    const env = { STREAMGATE_MAX_BATCH_BYTES: "65536", STREAMGATE_MAX_EVENT_BYTES: "100000" };
+    expect(() => loadConfig(env)).toThrow(/STREAMGATE_MAX_BATCH_BYTES \(65536\) must be at least STREAMGATE_MAX_EVENT_BYTES \(100000\)/);
+    expect(loadConfig({ ...env, STREAMGATE_MAX_BATCH_BYTES: "100000" }).maxBatchBytes).toBe(100000);
+  });
+
   it("accepts the REDIS_URL forms ioredis connects with and refuses others naming REDIS_URL, without echoing a password", () => {
     for (const good of [
       "redis://redis:6379",

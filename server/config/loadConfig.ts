@@ -105,5 +105,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (overrides[name] !== undefined) value = parseValue(name, spec, overrides[name], "override");
     out[name] = value;
   }
-  return out as Config;
+  const config = out as Config;
+  checkTogether(config);
+  return config;
+}
+
+/** Options that only make sense together. */
+function checkTogether(c: Config): void {
+  // Otherwise a single event of the allowed size could never be published in a batch.
+  if (c.maxBatchBytes < c.maxEventBytes) {
+    throw new ConfigError(
+      `STREAMGATE_MAX_BATCH_BYTES (${c.maxBatchBytes}) must be at least STREAMGATE_MAX_EVENT_BYTES (${c.maxEventBytes}), or a batch could not carry one event of the allowed size`,
+    );
+  }
 }

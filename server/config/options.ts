@@ -134,7 +134,7 @@ export const options = {
     min: 50,
     max: 600_000,
     description:
-      "How often the API keys of open streams are re-checked (ends streams of revoked keys even if a pub/sub message was missed).",
+      "How often the API keys and tenant tiers of open streams are re-checked (ends streams of revoked keys, and applies tier changes to open streams, even if a pub/sub message was missed).",
   },
   retentionSweepMs: {
     env: "STREAMGATE_RETENTION_SWEEP_MS",

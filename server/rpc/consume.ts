@@ -29,7 +29,7 @@ export function consumeHandler(ctx: RpcContext) {
     const fail = (err: unknown) => {
       if (abort.signal.aborted) return;
       abort.abort();
-      call.emit("error", toServiceError(err, ctx.log));
+      call.emit("error", toServiceError(err, ctx.log, call.metadata));
     };
     call.on("cancelled", () => abort.abort());
     call.on("error", () => abort.abort());
