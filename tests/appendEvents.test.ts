@@ -6,7 +6,7 @@ import { toStreamFields } from "../server/events/storedEvent.js";
 import type { NewEvent } from "../server/events/validateEvent.js";
 import { withCommands } from "../server/redis/commands.js";
 import { tenantKeys } from "../server/redis/layout.js";
-import { redisUrl } from "./helpers.js";
+import { redisUrl, startTestServer } from "./helpers.js";
 
 const redis = withCommands(new Redis(redisUrl()));
 afterAll(() => redis.disconnect());
@@ -27,5 +27,30 @@ describe("appending a batch (appendEvents.lua)", () => {
     const entries = (await redis.xrange(keys.events, "-", "+")) as [string, string[]][];
     expect(entries.map(([id]) => id)).toEqual(ids);
     expect(entries.map(([, fields]) => fields)).toEqual(events.map(toStreamFields));
+  });
+});
+
+describe("PublishBatch over gRPC", () => {
+  it("stores every event exactly as a single Publish would, escapes and non-ASCII included", async () => {
+    const t = await startTestServer();
+    try {
+      const events: NewEvent[] = [
+        {
+          routingKey: "a.b",
+          kref: "kref://p/s/x.y?r=2",
+          author: "ünï",
+          username: "u",
+          details: { q: 'say "hi"\n\\', "k€y": "😀", "2": "num-like key" },
+        },
+        { routingKey: "c", kref: "kref://p", author: "", username: "", details: {} },
+        { routingKey: "d.e", kref: "kref://p/x.y", author: "bench", username: "", details: { seq: "1", t: "1.5" } },
+      ];
+      const cursors = await t.client.publishBatch(events);
+      const entries = (await t.redis.xrange(tenantKeys(t.config.keyPrefix, t.config.tenant).events, "-", "+")) as [string, string[]][];
+      expect(entries.map(([id]) => id)).toEqual(cursors);
+      expect(entries.map(([, f]) => f)).toEqual(events.map(toStreamFields));
+    } finally {
+      await t.close();
+    }
   });
 });
