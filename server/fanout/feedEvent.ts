@@ -102,8 +102,7 @@ export class FeedEvent implements Matchable {
     const cached = includeCursor ? this.withCursor : this.withoutCursor;
     if (cached) return cached.end - cached.start;
     const s = this.source;
-    if (s instanceof RawEvent)
-      return rawEventSize(s, isoTimeBytes(this.id), tenantField(this.tenantId), includeCursor ? s.idBytes : undefined);
+    if (s instanceof RawEvent) return rawEventSize(s, this.timeBytes(), this.tenantBytes(), includeCursor ? s.idBytes : undefined);
     return this.bytesFromFields(includeCursor).length;
   }
 
@@ -117,11 +116,25 @@ export class FeedEvent implements Matchable {
     if (cached) return copyRange(buf, pos, cached.buf, cached.start, cached.end);
     const s = this.source;
     if (!(s instanceof RawEvent)) return copyInto(buf, pos, this.bytesFromFields(includeCursor));
-    const end = writeRawEvent(buf, pos, s, isoTimeBytes(this.id), tenantField(this.tenantId), includeCursor ? s.idBytes : undefined);
+    const end = writeRawEvent(buf, pos, s, this.timeBytes(), this.tenantBytes(), includeCursor ? s.idBytes : undefined);
     const encoded = { buf, start: pos, end };
     if (includeCursor) this.withCursor = encoded;
     else this.withoutCursor = encoded;
     return end;
+  }
+
+  // Sizing and writing both need these: looked up once per event.
+  private ts: Buffer | undefined;
+  private tenant: Buffer | undefined;
+
+  private timeBytes(): Buffer {
+    this.ts ??= isoTimeBytes(this.id);
+    return this.ts;
+  }
+
+  private tenantBytes(): Buffer {
+    this.tenant ??= tenantField(this.tenantId);
+    return this.tenant;
   }
 
   private parseKref(): void {
