@@ -108,7 +108,14 @@ export interface RestartableServer {
 }
 
 export async function startRestartableServer(url: string = redisUrl(), overrides: Partial<Config> = {}): Promise<RestartableServer> {
-  const base = { keyPrefix: `test-${randomUUID()}`, logLevel: "silent", feedLingerMs: 0, shutdownGraceMs: 1000, ...overrides } as const;
+  const base = {
+    keyPrefix: `test-${randomUUID()}`,
+    logLevel: "silent",
+    metricsListen: "off",
+    feedLingerMs: 0,
+    shutdownGraceMs: 1000,
+    ...overrides,
+  } as const;
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   let config = loadConfig({}, { ...base, listen: "127.0.0.1:0" });
   let app = await startStreamgate({ config, log, redisUrl: url });

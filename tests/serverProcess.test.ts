@@ -46,7 +46,13 @@ const portOpen = (port: number) =>
 describe("npm start (server/main.ts)", () => {
   it("with no REDIS_URL runs on an embedded redis-server with AOF data under the data dir, and stops it on SIGTERM", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "sg-main-"));
-    const env = { ...process.env, STREAMGATE_LISTEN: "127.0.0.1:0", STREAMGATE_DATA_DIR: dataDir, REDIS_URL: "" };
+    const env = {
+      ...process.env,
+      STREAMGATE_LISTEN: "127.0.0.1:0",
+      STREAMGATE_METRICS_LISTEN: "off",
+      STREAMGATE_DATA_DIR: dataDir,
+      REDIS_URL: "",
+    };
     const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], { env, stdio: ["ignore", "pipe", "inherit"] });
     try {
       const log = logLines(child);

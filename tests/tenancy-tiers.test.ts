@@ -137,7 +137,7 @@ describe("tiers file", () => {
 
   it("stops the server from starting when the file is missing or invalid", async () => {
     const log = createLogger("silent");
-    const config = loadConfig({}, { listen: "127.0.0.1:0", tiersFile: "/nonexistent/tiers.json" });
+    const config = loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", tiersFile: "/nonexistent/tiers.json" });
     await expect(startStreamgate({ config, log, redisUrl: redisUrl() })).rejects.toThrow(/STREAMGATE_TIERS_FILE: cannot read/);
   });
 });
@@ -147,7 +147,7 @@ describe("auth none", () => {
 
   it("refuses to start on a non-loopback address unless insecure none auth is allowed explicitly", async () => {
     for (const listen of ["0.0.0.0:0", "[::]:0", "10.1.2.3:0"]) {
-      const config = loadConfig({}, { listen });
+      const config = loadConfig({}, { listen, metricsListen: "off" });
       await expect(startStreamgate({ config, log, redisUrl: redisUrl() })).rejects.toThrow(/STREAMGATE_ALLOW_INSECURE_NONE_AUTH=true/);
     }
     const t = await startTestServer({ listen: "0.0.0.0:0", allowInsecureNoneAuth: true });
@@ -178,10 +178,14 @@ describe("auth none", () => {
 
   it("refuses an invalid tenant id or unknown tier at start", async () => {
     await expect(
-      startStreamgate({ config: loadConfig({}, { listen: "127.0.0.1:0", tenant: "a:b" }), log, redisUrl: redisUrl() }),
+      startStreamgate({
+        config: loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", tenant: "a:b" }),
+        log,
+        redisUrl: redisUrl(),
+      }),
     ).rejects.toThrow(/STREAMGATE_TENANT: tenant id "a:b" is invalid/);
     await expect(
-      startStreamgate({ config: loadConfig({}, { listen: "127.0.0.1:0", tier: "gold" }), log, redisUrl: redisUrl() }),
+      startStreamgate({ config: loadConfig({}, { listen: "127.0.0.1:0", metricsListen: "off", tier: "gold" }), log, redisUrl: redisUrl() }),
     ).rejects.toThrow(/STREAMGATE_TIER: unknown tier "gold"/);
   });
 
