@@ -5,7 +5,6 @@
 // bench clients use: kumiho.KumihoService/EventStream and
 // streamgate.v1.Streamgate/Publish + PublishBatch.
 import { once } from "node:events";
-import { writeHeapSnapshot } from "node:v8";
 import {
   type GrpcObject,
   loadPackageDefinition,
@@ -22,7 +21,7 @@ import { descriptor } from "../../client-sdk/src/generated/descriptor.js";
 import { serveParent } from "../lib/child.js";
 import { naiveFilter } from "../lib/naiveFilter.js";
 import { detailsOf, eventAt } from "../lib/workload.js";
-import { profilerHandlers } from "./profiler.js";
+import { memoryHandlers, profilerHandlers } from "./profiler.js";
 
 const pkg = loadPackageDefinition(fromJSON(descriptor, { longs: String, defaults: true, oneofs: true }));
 
@@ -100,6 +99,7 @@ let server: Server | undefined;
 
 serveParent({
   ...profilerHandlers,
+  ...memoryHandlers,
   async start() {
     server = new Server();
     server.addService(kumihoService, { EventStream: eventStream } as UntypedServiceImplementation);
@@ -122,18 +122,6 @@ serveParent({
   },
   subscribers() {
     return subs.size;
-  },
-  gc() {
-    globalThis.gc?.();
-    return true;
-  },
-  heapSnapshot(args: { file: string }) {
-    globalThis.gc?.();
-    return writeHeapSnapshot(args.file);
-  },
-  memory() {
-    globalThis.gc?.();
-    return process.memoryUsage();
   },
   async stop() {
     server?.forceShutdown();

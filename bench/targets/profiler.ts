@@ -3,6 +3,7 @@
 // start-up and module loading stay out of the profile.
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { writeHeapSnapshot } from "node:v8";
 
 let session: Session | undefined;
 
@@ -22,5 +23,21 @@ export const profilerHandlers = {
     session.disconnect();
     session = undefined;
     return true;
+  },
+};
+
+/** Memory diagnostics of a server child (children run with --expose-gc). */
+export const memoryHandlers = {
+  gc() {
+    globalThis.gc?.();
+    return true;
+  },
+  heapSnapshot(args: { file: string }) {
+    globalThis.gc?.();
+    return writeHeapSnapshot(args.file);
+  },
+  memory() {
+    globalThis.gc?.();
+    return process.memoryUsage();
   },
 };

@@ -1,16 +1,16 @@
 // Child process: a real Streamgate server (auth none, enterprise tier, metrics
 // off) over the bench's Redis, so its CPU and memory are measured on their own.
-import { writeHeapSnapshot } from "node:v8";
 import { type Streamgate, startStreamgate } from "../../server/app.js";
 import { loadConfig } from "../../server/config/loadConfig.js";
 import { createLogger } from "../../server/observability/logger.js";
 import { serveParent } from "../lib/child.js";
-import { profilerHandlers } from "./profiler.js";
+import { memoryHandlers, profilerHandlers } from "./profiler.js";
 
 let app: Streamgate | undefined;
 
 serveParent({
   ...profilerHandlers,
+  ...memoryHandlers,
   async start(args: { redisUrl: string; keyPrefix: string; overrides?: Record<string, unknown> }) {
     // STREAMGATE_* variables of the bench's environment apply (e.g. to try a setting); the bench's own win.
     const config = loadConfig(process.env, {
@@ -25,18 +25,6 @@ serveParent({
   },
   subscribers() {
     return app?.hub.subscriberCount ?? 0;
-  },
-  gc() {
-    globalThis.gc?.();
-    return true;
-  },
-  heapSnapshot(args: { file: string }) {
-    globalThis.gc?.();
-    return writeHeapSnapshot(args.file);
-  },
-  memory() {
-    globalThis.gc?.();
-    return process.memoryUsage();
   },
   async stop() {
     await app?.close(1000);

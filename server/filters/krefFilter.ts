@@ -11,13 +11,13 @@
 // (picomatch) were dropped here because patterns like "*a*a*a*b" backtrack for
 // seconds on a long segment, which froze the whole server from one request.
 import { KREF_SCHEME } from "../events/kref.js";
+import { ANY_SEGMENTS, matchSegments } from "./matchSegments.js";
 
 /** What a kref matcher looks at: the kref's path split on "/", and its query ("r=3&a=main" or ""). */
 export type KrefMatcher = (segments: readonly string[], query: string) => boolean;
 
 export const matchAllKrefs: KrefMatcher = () => true;
 
-const ANY_SEGMENTS = 0;
 /** A segment pattern: a literal, "**" (ANY_SEGMENTS), or the chunks of a "*" glob. */
 type Token = string | typeof ANY_SEGMENTS | Glob;
 
@@ -51,27 +51,9 @@ function segmentMatches(tok: string | Glob, seg: string): boolean {
   return typeof tok === "string" ? tok === seg : globMatch(tok, seg);
 }
 
-/** Tokens against segments; "**" backtracks to its last position only, so O(tokens x segments) at worst. */
+/** Tokens against segments ("**" backtracks to its last position only). */
 function matchTokens(tokens: readonly Token[], segs: readonly string[]): boolean {
-  let t = 0;
-  let s = 0;
-  let starT = -1;
-  let starS = 0;
-  while (s < segs.length) {
-    const tok = tokens[t];
-    if (tok === ANY_SEGMENTS) {
-      starT = t++;
-      starS = s;
-    } else if (tok !== undefined && segmentMatches(tok, segs[s] as string)) {
-      t++;
-      s++;
-    } else if (starT >= 0) {
-      t = starT + 1;
-      s = ++starS;
-    } else return false;
-  }
-  while (tokens[t] === ANY_SEGMENTS) t++;
-  return t === tokens.length;
+  return matchSegments(tokens, segs, segmentMatches);
 }
 
 function toToken(seg: string): Token {

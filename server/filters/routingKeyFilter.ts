@@ -4,9 +4,11 @@
 // Matching works on segments with no regular expressions, so no input can make
 // it backtrack catastrophically.
 
+import { ANY_SEGMENTS, matchSegments } from "./matchSegments.js";
+
 const LITERAL = /^[a-z0-9_-]+$/;
 const ANY_ONE = 1;
-const ANY_MANY = 2;
+const ANY_MANY = ANY_SEGMENTS;
 type Token = string | typeof ANY_ONE | typeof ANY_MANY;
 
 export type RoutingKeyMatcher = (segments: readonly string[]) => boolean;
@@ -28,28 +30,10 @@ function compileOne(pattern: string): Token[] | string {
   return tokens;
 }
 
+const oneSegment = (tok: string | typeof ANY_ONE, seg: string) => tok === ANY_ONE || tok === seg;
+
 function matchTokens(tokens: readonly Token[], segs: readonly string[]): boolean {
-  // Classic wildcard matching with backtracking to the last multi-segment token:
-  // O(tokens x segments) at worst.
-  let t = 0;
-  let s = 0;
-  let starT = -1;
-  let starS = 0;
-  while (s < segs.length) {
-    const tok = tokens[t];
-    if (tok === ANY_MANY) {
-      starT = t++;
-      starS = s;
-    } else if (tok !== undefined && (tok === ANY_ONE || tok === segs[s])) {
-      t++;
-      s++;
-    } else if (starT >= 0) {
-      t = starT + 1;
-      s = ++starS;
-    } else return false;
-  }
-  while (tokens[t] === ANY_MANY) t++;
-  return t === tokens.length;
+  return matchSegments(tokens, segs, oneSegment);
 }
 
 /** Compiles a routing-key filter, or returns a message for INVALID_ARGUMENT. */

@@ -4,10 +4,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { createClient, type EventSubscription, type StreamgateClient } from "../../client-sdk/src/index.js";
+import { createClient } from "../../client-sdk/src/index.js";
 import { tenantKeys } from "../../server/redis/layout.js";
 import { freePort } from "../../server/redis/localRedis.js";
-import { event, redisUrl, sleep, waitFor } from "../helpers.js";
+import { redisUrl, sleep, waitFor } from "../helpers.js";
+import { consume, startPublisher } from "./streamHelpers.js";
 
 /** `npm start`'s entry point as a child process; resolves once it logs that it is listening. */
 async function spawnServer(env: Record<string, string>): Promise<ChildProcess> {
@@ -37,41 +38,6 @@ function killed(child: ChildProcess): Promise<void> {
     child.once("exit", () => resolve());
     child.kill("SIGKILL");
   });
-}
-
-/** Drains a subscription into `into` (cursors); resolves with the error that ended it, if any. */
-function consume(sub: EventSubscription, into: string[]): Promise<unknown> {
-  return (async () => {
-    for await (const e of sub) into.push(e.cursor);
-  })().then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-}
-
-/** Publishes event after event until stopped; a failed publish (server down) is retried with the next one. */
-function startPublisher(client: StreamgateClient) {
-  let running = true;
-  let published = 0;
-  const done = (async () => {
-    for (let i = 0; running; i++) {
-      try {
-        await client.publish(event(i), { timeoutMs: 5000 });
-        published++;
-      } catch {
-        await sleep(5);
-      }
-    }
-  })();
-  return {
-    get published() {
-      return published;
-    },
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
 }
 
 describe("auto-resume after the server process is killed", () => {

@@ -6,46 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { createClient, type EventSubscription, type StreamgateClient } from "../../client-sdk/src/index.js";
+import { createClient } from "../../client-sdk/src/index.js";
 import { type LocalRedis, startLocalRedis } from "../../server/redis/localRedis.js";
 import { event, type RestartableServer, redisUrl, sleep, startRestartableServer, waitFor } from "../helpers.js";
+import { consume, startPublisher } from "./streamHelpers.js";
 
 const fastResume = { initialDelayMs: 10, maxDelayMs: 200, maxAttempts: Infinity };
-
-/** Drains a subscription into `into` (cursors), recording how the loop ended. */
-function consume(sub: EventSubscription, into: string[]): Promise<unknown> {
-  return (async () => {
-    for await (const e of sub) into.push(e.cursor);
-  })().then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-}
-
-/** Publishes event after event until stopped; failures (server or Redis down) are retried with the next event. */
-function startPublisher(client: StreamgateClient) {
-  let running = true;
-  let published = 0;
-  const done = (async () => {
-    for (let i = 0; running; i++) {
-      try {
-        await client.publish(event(i), { timeoutMs: 5000 });
-        published++;
-      } catch {
-        await sleep(5);
-      }
-    }
-  })();
-  return {
-    get published() {
-      return published;
-    },
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
-}
 
 /** A TCP proxy whose connections can be reset at once (RST), as a network failure would. */
 async function startResettableProxy(targetPort: number) {
