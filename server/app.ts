@@ -149,7 +149,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     ...groupAdminHandlers(ctx),
   } as UntypedServiceImplementation);
   server.addService(adminService, adminHandlers({ store: keyStore, adminKey: config.adminKey, log }) as UntypedServiceImplementation);
-  const ops = await attachOperations({ server, config, redis, hub, log });
+  const ops = await attachOperations({ server, config, redis, hub, members, log });
 
   const [host, wantedPort] = splitHostPort(config.listen);
   const port = await new Promise<number>((res, rej) =>

@@ -137,16 +137,21 @@ describe("EventStream errors", () => {
     });
   });
 
-  it("accepts Kumiho's legacy cursor field and refuses it alongside a different start position", async () => {
+  it("accepts Kumiho's legacy cursor field; it wins over from_beginning/from_timestamp/from_latest, and conflicts only with another from_cursor", async () => {
     const raw = await rawKumihoClient(t.app.address);
     const c1 = await t.client.publish(event(20));
     const c2 = await t.client.publish(event(21));
     const ok = await drainCall(raw.EventStream({ cursor: c1 }), 1);
     expect((ok.messages[0] as { cursor: string }).cursor).toBe(c2);
-    const bad = await drainCall(raw.EventStream({ cursor: c1, fromBeginning: true }));
+    // Kumiho's Python SDK sends a saved cursor with from_beginning: resume, not replay everything.
+    for (const position of [{ fromBeginning: true }, { fromTimestamp: "2000-01-01T00:00:00Z" }, { fromLatest: true }, { fromCursor: c1 }]) {
+      const resumed = await drainCall(raw.EventStream({ cursor: c1, ...position }), 1);
+      expect((resumed.messages[0] as { cursor: string }).cursor).toBe(c2);
+    }
+    const bad = await drainCall(raw.EventStream({ cursor: c1, fromCursor: c2 }));
     raw.close();
     expect(bad.error?.code).toBe(Code.INVALID_ARGUMENT);
-    expect(bad.error?.details).toMatch(/either cursor or start_position/);
+    expect(bad.error?.details).toMatch(/cursor and from_cursor name different cursors/);
   });
 
   it("the server keeps serving after every bad request", async () => {

@@ -158,6 +158,10 @@ describe("stream entries", () => {
     [["routing_key", "a", "kref", "kref://a", "details", "{nope"], /not JSON/],
     [["routing_key", "a", "kref", "kref://a", "details", "[1]"], /not a JSON object/],
     [["routing_key", "a", "kref", "kref://a", "details", '{"n":1}'], /must be strings/],
+    [["routing_key", "NOT A KEY!!", "kref", "kref://a/b.c"], /routing_key is not a valid routing key/],
+    [["routing_key", "a..b", "kref", "kref://a/b.c"], /routing_key is not a valid routing key/],
+    [["routing_key", "a.b", "kref", "garbage"], /kref is not a valid kref/],
+    [["routing_key", "a.b", "kref", "kref://a/../b.c"], /kref is not a valid kref/],
   ])("report undecodable entries %j", (fields, message) => {
     expect(fromStreamFields("1-0", fields)).toMatch(message);
   });

@@ -52,6 +52,10 @@ describe("routing-key filter", () => {
     ["Revision.created", /must be \[a-z0-9_-\]\+/],
     ["a..b", /segment ""/],
     ["a,,b", /empty pattern/],
+    // A match-all part does not excuse a bad one, whichever comes first.
+    ["#,Bad Key!", /must be \[a-z0-9_-\]\+/],
+    ["Bad Key!,#", /must be \[a-z0-9_-\]\+/],
+    ["**,a..b", /segment ""/],
   ])("rejects %j with a message", (filter, message) => {
     const m = compileRoutingKeyFilter(filter, 1024);
     expect(typeof m).toBe("string");

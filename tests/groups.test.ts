@@ -52,7 +52,7 @@ describe("consumer groups", () => {
     expect(all.length).toBe(3000);
     expect([...all].sort()).toEqual([...cursors].sort());
     for (const [member, list] of got) {
-      expect(list.length, `member ${member}`).toBeGreaterThan(300);
+      expect(list.length, `member ${member}`).toBeGreaterThanOrEqual(600); // at least 20% each
       // Each member sees its share in stream order.
       expect([...list].sort(compareIds)).toEqual(list);
     }

@@ -13,7 +13,7 @@ import { type LocalRedis, startLocalRedis } from "../server/redis/localRedis.js"
 import { event, startTestServer, take, waitFor } from "./helpers.js";
 import { healthClient } from "./opsHelpers.js";
 
-const KNOWN = ["", "kumiho.KumihoService", "streamgate.v1.Streamgate", "streamgate.v1.ConsumerGroups"];
+const KNOWN = ["", "kumiho.KumihoService", "streamgate.v1.Streamgate", "streamgate.v1.ConsumerGroups", "streamgate.v1.Admin"];
 
 /** Runs the health probe script the Docker HEALTHCHECK runs (from source), in a child process. */
 function runProbe(address: string): Promise<{ code: number | null; out: string }> {

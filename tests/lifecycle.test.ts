@@ -210,6 +210,10 @@ describe("resuming without a cursor", () => {
     const err = await loop;
     expect(err?.code).toBe(Code.UNAVAILABLE);
     expect(err?.message).toMatch(/not resumed: the server gave no cursor/);
+    // Nor does the status that ends it: a tier without cursor support is never handed one.
+    expect(err?.message).toContain("server is shutting down; reconnect");
+    expect(err?.message).not.toMatch(/\d+-\d+/);
+    expect(err?.trailers["streamgate-last-cursor"] ?? "").toBe("");
     client.close();
     await t.close();
   });

@@ -78,6 +78,22 @@ describe("Prometheus metrics listener", () => {
     expect((await fetch(`http://${address}/metrics`, { method: "POST" })).status).toBe(405);
   });
 
+  it("counts consumer-group members as active streams, and as group members", async () => {
+    const address = t.app.metricsAddress as string;
+    const before = await scrape(address);
+    const consumer = t.client.consume({ group: `metrics-${randomUUID().slice(0, 8)}`, member: "m1" });
+    await consumer.joined;
+    const during = await scrape(address);
+    expect(sample(during, "streamgate_active_streams")).toBe(sample(before, "streamgate_active_streams") + 1);
+    expect(sample(during, "streamgate_group_members")).toBe(sample(before, "streamgate_group_members") + 1);
+    consumer.close();
+    await waitFor(
+      async () => sample(await scrape(address), "streamgate_group_members") === sample(before, "streamgate_group_members"),
+      "the member to leave",
+    );
+    expect(sample(await scrape(address), "streamgate_active_streams")).toBe(sample(before, "streamgate_active_streams"));
+  });
+
   it("counts publishing, delivery, subscribers, Redis latency and errors as they happen", async () => {
     const address = t.app.metricsAddress as string;
     const before = await scrape(address);

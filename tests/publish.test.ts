@@ -82,10 +82,26 @@ describe("publishing", () => {
     const before = counters.undecodableEntries;
     await t.redis.xadd(key, "*", "garbage", "1");
     await t.redis.xadd(key, "*", "routing_key", "a.b", "kref", "kref://x/y", "details", "{not json");
+    // Another producer's entries that Publish would have refused: bad routing key, bad kref, bytes that are not UTF-8.
+    await t.redis.xadd(key, "*", "routing_key", "NOT A KEY!!", "kref", "kref://p/s/a.model");
+    await t.redis.xadd(key, "*", "routing_key", "a.b", "kref", "garbage");
+    await t.redis.xadd(key, "*", "routing_key", Buffer.from([0x61, 0xff, 0xfe]), "kref", "kref://p/s/a.model");
+    // Free text that is not UTF-8 is delivered with the bad bytes replaced, so no decoder chokes on it.
+    const replaced = (await t.redis.xadd(
+      key,
+      "*",
+      "routing_key",
+      "a.b",
+      "kref",
+      "kref://p/s/a.model",
+      "author",
+      Buffer.from([0x62, 0xff]),
+    )) as string;
     const good = await t.client.publish(event(5));
-    const [got] = await take(sub, 1);
-    expect(got?.cursor).toBe(good);
-    expect(counters.undecodableEntries - before).toBe(2);
+    const got = await take(sub, 2);
+    expect(got.map((e) => e.cursor)).toEqual([replaced, good]);
+    expect(got[0]?.author).toBe("b\uFFFD");
+    expect(counters.undecodableEntries - before).toBe(5);
   });
 
   it("an event XADDed directly by another producer is delivered with server-derived timestamp and tenant", async () => {

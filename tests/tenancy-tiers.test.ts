@@ -77,6 +77,8 @@ describe("tier enforcement", () => {
     await denied("free", { fromBeginning: true }, /from_beginning needs replay.*free tier/);
     await denied("free", { fromTimestamp: "2026-01-01T00:00:00Z" }, /from_timestamp needs replay.*free tier/);
     await denied("free", { consumerGroup: "workers" }, /consumer groups.*free tier/);
+    // The missing capability is the group, whatever start position comes with it.
+    await denied("free", { consumerGroup: "workers", fromBeginning: true }, /^consumer groups are not included in the free tier$/);
     await denied("creator", { consumerGroup: "workers" }, /consumer groups.*creator tier/);
     await denied("studio", { consumerGroup: "workers" }, /consumer groups.*studio tier/);
     const s = await streamStatus(raw.sg, "Subscribe", { consumerGroup: "workers" }, md(tokens.enterprise));
@@ -130,6 +132,7 @@ describe("tiers file", () => {
       [{ creator: { publishRatePerSecond: -1 } }, /both be -1/],
       [{ creator: { publishRatePerSecond: 0 } }, /publishRatePerSecond must be/],
       [{ creator: null }, /must be a JSON object/],
+      [{ free: { supportsConsumerGroups: true } }, /tier "free" supports consumer groups, which need supportsCursor/],
     ];
     for (const [doc, message] of bad) expect(() => parseTiers(doc), JSON.stringify(doc)).toThrow(message);
     expect(() => parseTiers({ creator: { maxBufferSize: 0 } })).toThrow(ConfigError);

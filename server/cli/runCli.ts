@@ -80,9 +80,10 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     return await command.run(values, io);
   } catch (err) {
     const cli = err instanceof CliError ? err : toCliError(err, "");
-    io.stderr.write(`streamgate${command ? ` ${command.name}` : ""}: ${cli.message}\n`);
+    // One line, whatever happened; only STREAMGATE_DEBUG adds the stack of an unexpected failure.
+    const hint = cli.exitCode === ExitCode.failure && !io.env.STREAMGATE_DEBUG ? " (STREAMGATE_DEBUG=1 shows the stack trace)" : "";
+    io.stderr.write(`streamgate${command ? ` ${command.name}` : ""}: ${cli.message}${hint}\n`);
     if (cli.exitCode === ExitCode.failure && io.env.STREAMGATE_DEBUG) io.stderr.write(`${(cli.cause as Error)?.stack ?? cli.stack}\n`);
-    else if (cli.exitCode === ExitCode.failure) io.stderr.write("(set STREAMGATE_DEBUG=1 to see the stack trace)\n");
     return cli.exitCode;
   }
 }

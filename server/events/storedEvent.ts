@@ -1,5 +1,5 @@
 import { Field } from "../redis/layout.js";
-import type { NewEvent } from "./validateEvent.js";
+import { type NewEvent, storedKeyProblem } from "./validateEvent.js";
 
 /** An event as read back from a stream entry. */
 export interface StoredEvent extends NewEvent {
@@ -50,6 +50,8 @@ export function fromStreamFields(id: string, fields: string[]): StoredEvent | st
   }
   if (!routingKey) return `missing ${Field.routingKey}`;
   if (!kref) return `missing ${Field.kref}`;
+  const problem = storedKeyProblem(routingKey, kref);
+  if (problem) return problem;
   return { id, routingKey, kref, author, username, details };
 }
 

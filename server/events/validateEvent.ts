@@ -29,6 +29,31 @@ function checkName(what: string, value: string): string | null {
   return null;
 }
 
+/**
+ * Why a stored entry's routing key or kref is not one Streamgate would have accepted (another
+ * producer may XADD anything), or null. Such an entry is skipped, never delivered.
+ */
+export function storedKeyProblem(routingKey: string, kref: string): string | null {
+  if (routingKey.length > MAX_ROUTING_KEY || !ROUTING_KEY.test(routingKey)) return "routing_key is not a valid routing key";
+  if (!isValidKref(kref, MAX_KREF)) return "kref is not a valid kref";
+  return null;
+}
+
+/** Whether `bytes` are a valid routing key (dot-separated segments of [a-z0-9_-]), without decoding them. */
+export function isRoutingKeyBytes(bytes: Uint8Array): boolean {
+  if (bytes.length === 0 || bytes.length > MAX_ROUTING_KEY) return false;
+  let segment = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i] as number;
+    if (c === 46) {
+      if (segment === 0) return false;
+      segment = 0;
+    } else if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45) segment++;
+    else return false;
+  }
+  return segment > 0;
+}
+
 /** Returns null when the event is acceptable, else a message for INVALID_ARGUMENT. */
 export function validateEvent(ev: NewEvent, limits: EventLimits): string | null {
   if (!ev.routingKey) return "routing_key is required";

@@ -1,5 +1,8 @@
+import { isUtf8 } from "node:buffer";
 import { scanDetails } from "../events/detailsScan.js";
+import { isValidKref } from "../events/kref.js";
 import { fromStreamFields } from "../events/storedEvent.js";
+import { isRoutingKeyBytes, MAX_KREF } from "../events/validateEvent.js";
 import { counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
 import { Field } from "../redis/layout.js";
@@ -43,7 +46,12 @@ function raw(id: string, idBytes: Buffer, fields: Buffer[]): RawEvent | undefine
     else if (is(name, names.username)) username = value;
     else if (is(name, names.details)) details = value;
   }
-  if (!rk?.length || !kref?.length) return undefined;
+  if (!rk || !kref) return undefined;
+  // What another producer wrote may be anything: a bad routing key or kref, or bytes that are not
+  // UTF-8 (a strict protobuf decoder would fail the whole stream on them), take the string path,
+  // which skips the entry or, for free text, replaces the bad bytes.
+  if (!isRoutingKeyBytes(rk) || !isValidKref(kref.toString("latin1"), MAX_KREF)) return undefined;
+  if ((author && !isUtf8(author)) || (username && !isUtf8(username)) || (details && !isUtf8(details))) return undefined;
   let spans: number[] = [];
   if (details) {
     const found = scanDetails(details, 0, details.length);

@@ -49,7 +49,11 @@ export class Subscription {
   state: State = "catchup";
   /** Highest stream ID this subscriber has examined or been handed. */
   position = MIN_ID;
-  /** Cursor of the last event handed to the transport ("" before the first). */
+  /**
+   * Cursor of the last event handed to the transport, as its client may see it: "" before
+   * the first, and always "" on a tier without cursor support (its events carry none, so
+   * neither may the trailers and messages that end its stream).
+   */
   lastSent = "";
   /**
    * Set by begin(): every event strictly after this stream ID will be delivered
@@ -151,7 +155,7 @@ export class Subscription {
   }
 
   private write(batch: readonly FeedEvent[]): boolean {
-    this.lastSent = (batch[batch.length - 1] as FeedEvent).id;
+    if (this.includeCursor) this.lastSent = (batch[batch.length - 1] as FeedEvent).id;
     countDelivered(this.feed.tenantId, batch.length);
     return this.opts.sink.write(batch);
   }

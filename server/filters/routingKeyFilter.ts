@@ -42,12 +42,15 @@ export function compileRoutingKeyFilter(filter: string, maxLength: number): Rout
   if (trimmed === "") return matchAllKeys;
   if (trimmed.length > maxLength) return `routing_key_filter is ${trimmed.length} characters; the limit is ${maxLength}`;
   const alternatives: Token[][] = [];
+  let matchesAll = false;
   for (const part of trimmed.split(",")) {
+    // Every part is checked, even after one that matches everything: a bad pattern is always refused.
     const tokens = compileOne(part.trim());
     if (typeof tokens === "string") return tokens;
-    if (tokens.length === 1 && tokens[0] === ANY_MANY) return matchAllKeys;
+    if (tokens.length === 1 && tokens[0] === ANY_MANY) matchesAll = true;
     alternatives.push(tokens);
   }
+  if (matchesAll) return matchAllKeys;
   if (alternatives.length === 1) {
     const only = alternatives[0] as Token[];
     return (segs) => matchTokens(only, segs);

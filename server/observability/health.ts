@@ -13,6 +13,7 @@ export const HEALTH_CHECKED_SERVICES: readonly string[] = [
   "kumiho.KumihoService",
   "streamgate.v1.Streamgate",
   "streamgate.v1.ConsumerGroups",
+  "streamgate.v1.Admin",
 ];
 
 /** Someone following status changes (a Watch call). */

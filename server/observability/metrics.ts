@@ -11,6 +11,7 @@
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Hub } from "../fanout/hub.js";
+import type { MemberRegistry } from "../groups/memberRegistry.js";
 import { counters, type TenantTally, tenantCounters } from "./counters.js";
 import type { Health } from "./health.js";
 
@@ -48,11 +49,13 @@ export function countRpc(method: string, code: grpcStatus): void {
 
 export interface MetricsSources {
   hub: Hub;
+  /** Consumer-group members: open streams too, but outside the hub. */
+  members: Pick<MemberRegistry, "size">;
   health: Health;
 }
 
 /** A registry with every Streamgate metric plus the default process and Node.js metrics. */
-export function createMetricsRegistry({ hub, health }: MetricsSources): Registry {
+export function createMetricsRegistry({ hub, members, health }: MetricsSources): Registry {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -106,10 +109,18 @@ export function createMetricsRegistry({ hub, health }: MetricsSources): Registry
 
   new Gauge({
     name: "streamgate_active_streams",
-    help: "Open subscriptions (EventStream and Subscribe calls).",
+    help: "Open event streams: EventStream and Subscribe subscriptions, and consumer-group members (Consume, or EventStream with consumer_group).",
     registers,
     collect() {
-      this.set(hub.subscriberCount);
+      this.set(hub.subscriberCount + members.size);
+    },
+  });
+  new Gauge({
+    name: "streamgate_group_members",
+    help: "Open consumer-group members (Consume calls, and EventStream calls with consumer_group).",
+    registers,
+    collect() {
+      this.set(members.size);
     },
   });
   new Gauge({

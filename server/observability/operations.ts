@@ -4,6 +4,7 @@ import type { Server, UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/loadConfig.js";
 import type { Hub } from "../fanout/hub.js";
+import type { MemberRegistry } from "../groups/memberRegistry.js";
 import { healthHandlers } from "../rpc/health.js";
 import { addReflection } from "../rpc/reflection.js";
 import { healthService } from "../rpc/serviceDefinitions.js";
@@ -31,11 +32,12 @@ export interface OperationsOptions {
   config: Config;
   redis: Redis;
   hub: Hub;
+  members: MemberRegistry;
   log: Logger;
 }
 
 /** Adds health (and reflection if enabled) to `server`, starts Redis health probing and the metrics listener. */
-export async function attachOperations({ server, config, redis, hub, log }: OperationsOptions): Promise<Operations> {
+export async function attachOperations({ server, config, redis, hub, members, log }: OperationsOptions): Promise<Operations> {
   timeRedisCommands(redis);
   setTenantLabelLimit(config.metricsMaxTenants);
   const health = new Health({ redis, log, intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs });
@@ -46,7 +48,7 @@ export async function attachOperations({ server, config, redis, hub, log }: Oper
   let metrics: MetricsServer | undefined;
   if (config.metricsListen !== "off") {
     try {
-      metrics = await startMetricsServer(config.metricsListen, createMetricsRegistry({ hub, health }), log);
+      metrics = await startMetricsServer(config.metricsListen, createMetricsRegistry({ hub, members, health }), log);
     } catch (err) {
       health.stop();
       throw err;

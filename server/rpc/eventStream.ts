@@ -7,7 +7,7 @@ import { compileEventFilter } from "../filters/eventFilter.js";
 import { callLog } from "../observability/requestLog.js";
 import { tenantKeys } from "../redis/layout.js";
 import type { RpcContext } from "./context.js";
-import { startMember } from "./groupMembership.js";
+import { requireGroups, startMember } from "./groupMembership.js";
 import { replayStart } from "./replayStart.js";
 import { startPosition } from "./startPosition.js";
 import { toServiceError } from "./toServiceError.js";
@@ -53,6 +53,8 @@ async function serve(
   const filter = compileEventFilter(req.routingKeyFilter, req.krefFilter, ctx.config.maxFilterLength);
   if (typeof filter === "string") throw new StreamgateError(status.INVALID_ARGUMENT, filter);
   if (req.consumerGroup) {
+    // Checked first, so a tier without groups hears about groups, not about its start position.
+    requireGroups(caller);
     // Kumiho's clients cannot acknowledge: a delivery counts once handed to the transport.
     const sink = makeSink(call, caller.tier.supportsCursor);
     const started = await startMember(ctx, caller, {
@@ -111,7 +113,8 @@ async function serve(
 
 /** The error a subscription ends with when the server shuts down: resume from its last cursor elsewhere. */
 export function shuttingDown(lastCursor: string): StreamgateError {
-  return new StreamgateError(status.UNAVAILABLE, `server is shutting down; resume from cursor ${lastCursor || "(none delivered)"}`, {
+  const advice = lastCursor ? `resume from cursor ${lastCursor}` : "reconnect";
+  return new StreamgateError(status.UNAVAILABLE, `server is shutting down; ${advice}`, {
     [LAST_CURSOR_TRAILER]: lastCursor,
   });
 }

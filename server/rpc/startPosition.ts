@@ -39,12 +39,16 @@ function denied(tier: Tier, what: string, capability: string): StreamgateError {
 /**
  * Reads the request's start position: the `start_position` oneof, or the
  * older `cursor` field. Enforces the tier's cursor and replay capabilities.
+ *
+ * A non-empty `cursor` wins over from_latest, from_beginning and from_timestamp:
+ * Kumiho's SDKs send a saved cursor together with the position to use when there
+ * is none ("resume, else from the beginning"). Only a different from_cursor conflicts.
  */
 export function startPosition(req: EventStreamRequest__Output, tier: Tier): StartAt {
   const legacy = req.cursor ?? "";
   const which = req.startPosition;
-  if (legacy && which && !(which === "fromCursor" && req.fromCursor === legacy)) {
-    throw new StreamgateError(status.INVALID_ARGUMENT, "set either cursor or start_position, not both");
+  if (legacy && which === "fromCursor" && req.fromCursor !== legacy) {
+    throw new StreamgateError(status.INVALID_ARGUMENT, "cursor and from_cursor name different cursors; set one");
   }
   if (legacy || which === "fromCursor") {
     const cursor = legacy || req.fromCursor || "";

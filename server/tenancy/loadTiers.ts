@@ -57,6 +57,10 @@ function validateTier(name: string, raw: unknown, base: Tier | undefined, where:
   if ((tier.supportsCursor || tier.supportsReplay) && tier.maxRetentionHours === 0) {
     throw new ConfigError(`${where}: tier "${name}" supports cursors or replay, which need maxRetentionHours other than 0`);
   }
+  if (tier.supportsConsumerGroups && !tier.supportsCursor) {
+    // A group's deliveries, acks and dead letters are all identified by cursor.
+    throw new ConfigError(`${where}: tier "${name}" supports consumer groups, which need supportsCursor`);
+  }
   if ((tier.publishRatePerSecond === -1) !== (tier.publishBurst === -1)) {
     throw new ConfigError(`${where}: tier "${name}" publishRatePerSecond and publishBurst must both be -1 (unlimited) or both be limits`);
   }

@@ -160,6 +160,13 @@ describe("publish and tail", () => {
     expect(e?.details).toEqual({ k: "v", correlation_id: "c1" });
   });
 
+  it("publish with flags of an event the server refuses exits 6 with one line saying why", async () => {
+    const r = await runCli(["publish", "-r", "Not A Key", "-k", "kref://p/s/a.model"], env);
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe("");
+    expectOneLineError(r.stderr, /^streamgate publish: the server refused the event: routing_key "Not A Key" must be/);
+  });
+
   it("tail --cursor-file continues where the previous run stopped, and the file holds the last printed cursor", async () => {
     const cursors = await t.client.publishBatch([1, 2, 3, 4].map((i) => JSON.parse(jsonLine(i, "resume.me"))));
     const file = join(dir, "resume.cursor");

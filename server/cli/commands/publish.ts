@@ -279,6 +279,10 @@ export const publish: Command = {
     try {
       if (!event) return await publishStdin(client, connection, values, io);
       const cursor = await client.publish(event).catch((err: unknown) => {
+        // An event the server refuses as invalid is bad input (6), as on the stdin path.
+        if (err instanceof StreamgateClientError && err.code === Code.INVALID_ARGUMENT) {
+          throw new CliError(ExitCode.badInput, `the server refused the event: ${err.message}`, { cause: err });
+        }
         throw toCliError(err, connection.address);
       });
       io.stdout.write(`${cursor}\n`);
