@@ -87,8 +87,7 @@ describe("server keepalive", () => {
     expect(t.app.hub.subscriberCount).toBe(1);
 
     proxy.goSilent();
-    const silentAt = Date.now();
+    // Without keepalive the server would hold it until the OS gives up on the socket (many minutes).
     await waitFor(() => t?.app.hub.subscriberCount === 0, "the server to drop the half-open subscriber", 10_000);
-    expect(Date.now() - silentAt).toBeLessThan(10_000);
   });
 });
