@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isValidKref, parseKref } from "../server/events/kref.js";
+import { isValidKref, isValidKrefBytes, parseKref } from "../server/events/kref.js";
 
 // A small deterministic PRNG, so a failure names a reproducible input.
 function rng(seed: number) {
@@ -38,7 +38,7 @@ const pieces = [
   "sh010.model",
 ];
 
-describe("the one-pass kref check", () => {
+describe("the one-pass kref checks (string, and bytes as read from Redis)", () => {
   it("accepts exactly the krefs parseKref accepts (20,000 generated krefs and near-krefs)", () => {
     const next = rng(42);
     let valid = 0;
@@ -49,6 +49,7 @@ describe("the one-pass kref check", () => {
       const reference = typeof parseKref(s, 1024) !== "string";
       if (reference) valid++;
       expect([s, isValidKref(s, 1024)]).toEqual([s, reference]);
+      expect([s, isValidKrefBytes(Buffer.from(s), 1024)]).toEqual([s, reference]);
     }
     expect(valid).toBeGreaterThan(500); // the generator reaches valid krefs too, not only refusals
   });
@@ -68,6 +69,7 @@ describe("the one-pass kref check", () => {
     [`kref://${"a".repeat(1020)}`, false],
   ])("%s -> %s", (uri, ok) => {
     expect(isValidKref(uri, 1024)).toBe(ok);
+    expect(isValidKrefBytes(Buffer.from(uri), 1024)).toBe(ok);
     expect(typeof parseKref(uri, 1024) !== "string").toBe(ok);
   });
 });

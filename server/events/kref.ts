@@ -89,6 +89,67 @@ export function isValidKref(uri: string, maxLength: number): boolean {
   return uri.startsWith("&a=", i) && scanName(uri, i + 3, uri.length) !== -2;
 }
 
+const SCHEME_BYTES = Buffer.from(KREF_SCHEME);
+const SLASH = 47;
+const QUESTION = 63;
+const AMPERSAND = 38;
+const EQUALS = 61;
+
+/**
+ * Scans a name in b[from, n) up to the first byte that cannot be in one; returns where it stopped
+ * and its last dot, or -1 when it does not start with a name or has "..".
+ */
+function scanNameBytes(b: Uint8Array, from: number, n: number, out: { lastDot: number }): number {
+  if (from >= n || !isWord(b[from] as number)) return -1;
+  let lastDot = -1;
+  let i = from + 1;
+  for (; i < n; i++) {
+    const c = b[i] as number;
+    if (c === DOT) {
+      if (lastDot === i - 1) return -1;
+      lastDot = i;
+    } else if (c !== DASH && !isWord(c)) break;
+  }
+  out.lastDot = lastDot;
+  return i;
+}
+
+const scanned = { lastDot: -1 };
+
+/**
+ * {@link isValidKref} over a kref's bytes, for entries read back from Redis (another producer may
+ * have written anything): one pass, no string made. Exactly the krefs parseKref accepts (tested).
+ */
+export function isValidKrefBytes(b: Uint8Array, maxLength: number): boolean {
+  const n = b.length;
+  if (n <= SCHEME_BYTES.length || n > maxLength) return false;
+  for (let i = 0; i < SCHEME_BYTES.length; i++) if (b[i] !== SCHEME_BYTES[i]) return false;
+  let i = SCHEME_BYTES.length;
+  let segments = 0;
+  let lastStart = i;
+  for (;;) {
+    lastStart = i;
+    i = scanNameBytes(b, i, n, scanned);
+    if (i < 0) return false;
+    segments++;
+    if (i === n) return true;
+    if (b[i] === SLASH) i++;
+    else if (b[i] === QUESTION) break;
+    else return false;
+  }
+  // A revision belongs to an item: at least two segments, the last one <name>.<kind>.
+  const lastDot = scanned.lastDot;
+  if (segments < 2 || lastDot <= lastStart || lastDot >= i - 1) return false;
+  if (b[i + 1] !== 114 || b[i + 2] !== EQUALS) return false; // "r="
+  i += 3;
+  const digits = i;
+  while (i < n && (b[i] as number) >= 48 && (b[i] as number) <= 57) i++;
+  if (i === digits || i - digits > 10 || b[digits] === 48) return false;
+  if (i === n) return true;
+  if (b[i] !== AMPERSAND || b[i + 1] !== 97 || b[i + 2] !== EQUALS) return false; // "&a="
+  return scanNameBytes(b, i + 3, n, scanned) === n;
+}
+
 /** Returns the parts of a valid kref, or a sentence saying what is wrong with it. */
 export function parseKref(uri: string, maxLength: number): KrefParts | string {
   if (uri.length === 0) return "kref is required";

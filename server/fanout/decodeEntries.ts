@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { scanDetails } from "../events/detailsScan.js";
-import { isValidKref } from "../events/kref.js";
+import { isValidKrefBytes } from "../events/kref.js";
 import { fromStreamFields } from "../events/storedEvent.js";
 import { isRoutingKeyBytes, MAX_KREF } from "../events/validateEvent.js";
 import { counters } from "../observability/counters.js";
@@ -50,7 +50,7 @@ function raw(id: string, idBytes: Buffer, fields: Buffer[]): RawEvent | undefine
   // What another producer wrote may be anything: a bad routing key or kref, or bytes that are not
   // UTF-8 (a strict protobuf decoder would fail the whole stream on them), take the string path,
   // which skips the entry or, for free text, replaces the bad bytes.
-  if (!isRoutingKeyBytes(rk) || !isValidKref(kref.toString("latin1"), MAX_KREF)) return undefined;
+  if (!isRoutingKeyBytes(rk) || !isValidKrefBytes(kref, MAX_KREF)) return undefined;
   if ((author && !isUtf8(author)) || (username && !isUtf8(username)) || (details && !isUtf8(details))) return undefined;
   let spans: number[] = [];
   if (details) {
