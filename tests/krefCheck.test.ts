@@ -54,6 +54,13 @@ describe("the one-pass kref checks (string, and bytes as read from Redis)", () =
     expect(valid).toBeGreaterThan(500); // the generator reaches valid krefs too, not only refusals
   });
 
+  it("is not fooled by a longer kref checked just before (the string check reuses a scratch array)", () => {
+    expect(isValidKref("kref://film/shots/sh010.model?r=3&a=main", 1024)).toBe(true);
+    expect(isValidKref("kref://film/shots/sh010.model?", 1024)).toBe(false);
+    expect(isValidKref("kref://film/shots/sh010.model?r=3&", 1024)).toBe(false);
+    expect(isValidKref("kref://film/shots/sh010.model?r=3&a", 1024)).toBe(false);
+  });
+
   it.each([
     ["kref://film", true],
     ["kref://film/shots/sh010.model?r=3&a=main", true],

@@ -37,58 +37,6 @@ const isWord = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c
 const DOT = 46;
 const DASH = 45;
 
-/**
- * Scans a name ([A-Za-z0-9_][A-Za-z0-9_.-]*, no "..") in s[from, to); returns the index of its last
- * dot (-1 for none), or -2 when it is not a valid name.
- */
-function scanName(s: string, from: number, to: number): number {
-  if (from >= to || !isWord(s.charCodeAt(from))) return -2;
-  let lastDot = -1;
-  for (let i = from + 1; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === DOT) {
-      if (lastDot === i - 1) return -2;
-      lastDot = i;
-    } else if (c !== DASH && !isWord(c)) return -2;
-  }
-  return lastDot;
-}
-
-/**
- * Whether `uri` is a valid kref, in one pass over its characters and without allocating: the
- * publish path checks every event's kref, and {@link parseKref}'s split-and-match reading cost
- * more than the rest of validation together. Exactly the krefs parseKref accepts (tested).
- */
-export function isValidKref(uri: string, maxLength: number): boolean {
-  if (uri.length === 0 || uri.length > maxLength || !uri.startsWith(KREF_SCHEME)) return false;
-  const q = uri.indexOf("?");
-  const pathEnd = q < 0 ? uri.length : q;
-  let start = KREF_SCHEME.length;
-  let segments = 0;
-  let lastDot = -1;
-  let lastStart = start;
-  for (;;) {
-    let end = uri.indexOf("/", start);
-    if (end < 0 || end > pathEnd) end = pathEnd;
-    lastDot = scanName(uri, start, end);
-    if (lastDot === -2) return false;
-    segments++;
-    lastStart = start;
-    if (end === pathEnd) break;
-    start = end + 1;
-  }
-  if (q < 0) return true;
-  // A revision belongs to an item: at least two segments, the last one <name>.<kind>.
-  if (segments < 2 || lastDot <= lastStart || lastDot >= pathEnd - 1) return false;
-  if (!uri.startsWith("r=", q + 1)) return false;
-  let i = q + 3;
-  const digits = i;
-  while (i < uri.length && uri.charCodeAt(i) >= 48 && uri.charCodeAt(i) <= 57) i++;
-  if (i === digits || i - digits > 10 || uri.charCodeAt(digits) === 48) return false;
-  if (i === uri.length) return true;
-  return uri.startsWith("&a=", i) && scanName(uri, i + 3, uri.length) !== -2;
-}
-
 const SCHEME_BYTES = Buffer.from(KREF_SCHEME);
 const SLASH = 47;
 const QUESTION = 63;
@@ -99,7 +47,7 @@ const EQUALS = 61;
  * Scans a name in b[from, n) up to the first byte that cannot be in one; returns where it stopped
  * and its last dot, or -1 when it does not start with a name or has "..".
  */
-function scanNameBytes(b: Uint8Array, from: number, n: number, out: { lastDot: number }): number {
+function scanName(b: Uint8Array, from: number, n: number, out: { lastDot: number }): number {
   if (from >= n || !isWord(b[from] as number)) return -1;
   let lastDot = -1;
   let i = from + 1;
@@ -117,11 +65,11 @@ function scanNameBytes(b: Uint8Array, from: number, n: number, out: { lastDot: n
 const scanned = { lastDot: -1 };
 
 /**
- * {@link isValidKref} over a kref's bytes, for entries read back from Redis (another producer may
- * have written anything): one pass, no string made. Exactly the krefs parseKref accepts (tested).
+ * Whether the kref in b[0, n) (its bytes, e.g. as read back from Redis, where another producer may
+ * have written anything) is valid: one pass, nothing allocated. The grammar's one implementation;
+ * {@link isValidKref} runs it on a string's char codes. Exactly the krefs parseKref accepts (tested).
  */
-export function isValidKrefBytes(b: Uint8Array, maxLength: number): boolean {
-  const n = b.length;
+export function isValidKrefBytes(b: Uint8Array, maxLength: number, n: number = b.length): boolean {
   if (n <= SCHEME_BYTES.length || n > maxLength) return false;
   for (let i = 0; i < SCHEME_BYTES.length; i++) if (b[i] !== SCHEME_BYTES[i]) return false;
   let i = SCHEME_BYTES.length;
@@ -129,7 +77,7 @@ export function isValidKrefBytes(b: Uint8Array, maxLength: number): boolean {
   let lastStart = i;
   for (;;) {
     lastStart = i;
-    i = scanNameBytes(b, i, n, scanned);
+    i = scanName(b, i, n, scanned);
     if (i < 0) return false;
     segments++;
     if (i === n) return true;
@@ -140,14 +88,34 @@ export function isValidKrefBytes(b: Uint8Array, maxLength: number): boolean {
   // A revision belongs to an item: at least two segments, the last one <name>.<kind>.
   const lastDot = scanned.lastDot;
   if (segments < 2 || lastDot <= lastStart || lastDot >= i - 1) return false;
-  if (b[i + 1] !== 114 || b[i + 2] !== EQUALS) return false; // "r="
+  // Bounds checked, since b may be a scratch array holding older bytes past n.
+  if (i + 3 > n || b[i + 1] !== 114 || b[i + 2] !== EQUALS) return false; // "r="
   i += 3;
   const digits = i;
   while (i < n && (b[i] as number) >= 48 && (b[i] as number) <= 57) i++;
   if (i === digits || i - digits > 10 || b[digits] === 48) return false;
   if (i === n) return true;
-  if (b[i] !== AMPERSAND || b[i + 1] !== 97 || b[i + 2] !== EQUALS) return false; // "&a="
-  return scanNameBytes(b, i + 3, n, scanned) === n;
+  if (i + 3 > n || b[i] !== AMPERSAND || b[i + 1] !== 97 || b[i + 2] !== EQUALS) return false; // "&a="
+  return scanName(b, i + 3, n, scanned) === n;
+}
+
+let chars = new Uint8Array(256);
+
+/**
+ * Whether `uri` is a valid kref, without allocating: the publish path checks every event's kref,
+ * and {@link parseKref}'s split-and-match reading cost more than the rest of validation together.
+ * The grammar is ASCII, so the char codes are copied into a scratch array for isValidKrefBytes.
+ */
+export function isValidKref(uri: string, maxLength: number): boolean {
+  const n = uri.length;
+  if (n === 0 || n > maxLength) return false;
+  if (chars.length < n) chars = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = uri.charCodeAt(i);
+    if (c > 127) return false;
+    chars[i] = c;
+  }
+  return isValidKrefBytes(chars, maxLength, n);
 }
 
 /** Returns the parts of a valid kref, or a sentence saying what is wrong with it. */
