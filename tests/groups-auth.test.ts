@@ -1,15 +1,11 @@
 // STREAMGATE_AUTH=keys on the group admin RPCs of streamgate.v1.ConsumerGroups:
 // no token is UNAUTHENTICATED, a valid key with `x-tenant-id` naming another
 // tenant is PERMISSION_DENIED, and neither reaches the named tenant's groups.
-import { credentials, loadPackageDefinition, status } from "@grpc/grpc-js";
-import { fromJSON } from "@grpc/proto-loader";
+import { type Client, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { descriptor } from "../client-sdk/src/generated/descriptor.js";
-import type { ProtoGrpcType as GroupsProto } from "../client-sdk/src/generated/groups.js";
-import type { ConsumerGroupsClient } from "../client-sdk/src/generated/streamgate/v1/ConsumerGroups.js";
 import type { StreamgateClient } from "../client-sdk/src/index.js";
-import { event, startTestServer, type TestServer, waitFor } from "./helpers.js";
-import { clientFor, expectCode, md, unary } from "./tenancyHelpers.js";
+import { startTestServer, type TestServer } from "./helpers.js";
+import { clientFor, deadLetterOne, expectCode, md, rawClients, unary } from "./tenancyHelpers.js";
 
 /** Every unary admin RPC of the ConsumerGroups service, with a request naming group "work". */
 const ADMIN_CALLS: [method: string, req: Record<string, unknown>][] = [
@@ -22,7 +18,8 @@ const ADMIN_CALLS: [method: string, req: Record<string, unknown>][] = [
 
 describe("group admin RPCs with API keys", () => {
   let t: TestServer;
-  let raw: ConsumerGroupsClient;
+  let raws: ReturnType<typeof rawClients>;
+  let raw: Client;
   let globex: StreamgateClient;
   let globexToken: string;
   let acmeToken: string;
@@ -35,23 +32,15 @@ describe("group admin RPCs with API keys", () => {
 
   beforeAll(async () => {
     t = await startTestServer({ auth: "keys" });
-    const pkg = loadPackageDefinition(fromJSON(descriptor, { longs: String, defaults: true, oneofs: true })) as unknown as GroupsProto;
-    raw = new pkg.streamgate.v1.ConsumerGroups(t.app.address, credentials.createInsecure()) as ConsumerGroupsClient;
+    raws = rawClients(t.app.address);
+    raw = raws.groups;
     ({ client: globex, token: globexToken } = await clientFor(t, "globex", "enterprise"));
     ({ token: acmeToken } = await clientFor(t, "acme", "enterprise"));
     // globex's group "work" holds one dead letter, which replay or purge would move or delete.
-    const failing = globex.consume({ group: "work", routingKeyFilter: "job.*", maxDeliveries: 1, ackTimeoutMs: 60_000 });
-    await failing.joined;
-    const loop = (async () => {
-      for await (const d of failing) d.nack("broken");
-    })();
-    await globex.publishBatch([event(1, "job.poison")]);
-    await waitFor(async () => (await globex.groups.describe("work")).deadLetters === 1, "globex's dead letter");
-    failing.close();
-    await loop;
+    await deadLetterOne(globex, "work", "broken");
   });
   afterAll(async () => {
-    raw.close();
+    raws.close();
     globex.close();
     await t.close();
   });

@@ -18,7 +18,7 @@ import {
 } from "../client-sdk/src/index.js";
 import { groupKeys } from "../server/redis/layout.js";
 import { event, sleep, startTestServer, type TestServer, waitFor } from "./helpers.js";
-import { clientFor, md } from "./tenancyHelpers.js";
+import { clientFor, deadLetterOne, md } from "./tenancyHelpers.js";
 
 const JOIN_TIMEOUT_MS = 400;
 
@@ -112,16 +112,7 @@ describe("consumer groups of two tenants with the same group name", () => {
     alpha = (await clientFor(t, "alpha", "enterprise")).client;
     beta = (await clientFor(t, "beta", "enterprise")).client;
     // alpha's group "work": one dead letter and three deliveries held unacknowledged.
-    const failing = alpha.consume({ group: "work", member: "f", routingKeyFilter: "job.*", maxDeliveries: 1, ackTimeoutMs: 60_000 });
-    await failing.joined;
-    const failLoop = (async () => {
-      for await (const d of failing) d.nack("alpha's secret error");
-    })();
-    await alpha.publishBatch([event(0, "job.poison")]);
-    await waitFor(async () => (await alpha.groups.describe("work")).deadLetters === 1, "alpha's dead letter");
-    failing.close();
-    await failLoop;
-    alphaDead = ((await alpha.groups.deadLetters("work"))[0]?.id ?? "") as string;
+    alphaDead = await deadLetterOne(alpha, "work", "alpha's secret error", "f");
 
     holder = alpha.consume({ group: "work", member: "holder", routingKeyFilter: "job.*", ackTimeoutMs: 60_000 });
     await holder.joined;

@@ -12,26 +12,32 @@ import { createClient, type StreamgateClient, type StreamgateClientError } from 
 import { KeyStore } from "../server/auth/keyStore.js";
 import { withCommands } from "../server/redis/commands.js";
 import { loadTiers } from "../server/tenancy/loadTiers.js";
-import type { TestServer } from "./helpers.js";
+import { event, type TestServer, waitFor } from "./helpers.js";
 
 const pkg = loadPackageDefinition(fromJSON(descriptor, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true }));
 type Ctor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
-const ns = pkg as unknown as { kumiho: { KumihoService: Ctor }; streamgate: { v1: { Streamgate: Ctor; Admin: Ctor } } };
+const ns = pkg as unknown as {
+  kumiho: { KumihoService: Ctor };
+  streamgate: { v1: { Streamgate: Ctor; Admin: Ctor; ConsumerGroups: Ctor } };
+};
 
-/** Raw clients of the three services, for calls with hand-made metadata. */
+/** Raw clients of the services, for calls with hand-made metadata. */
 export function rawClients(address: string) {
   const creds = credentials.createInsecure();
   const sg = new ns.streamgate.v1.Streamgate(address, creds);
   const kumiho = new ns.kumiho.KumihoService(address, creds);
   const admin = new ns.streamgate.v1.Admin(address, creds);
+  const groups = new ns.streamgate.v1.ConsumerGroups(address, creds);
   return {
     sg,
     kumiho,
     admin,
+    groups,
     close() {
       sg.close();
       kumiho.close();
       admin.close();
+      groups.close();
     },
   };
 }
@@ -119,4 +125,21 @@ export function tierSpec(over: Record<string, unknown> = {}): Record<string, unk
     publishBurst: -1,
     ...over,
   };
+}
+
+/**
+ * Gives `client`'s consumer group `group` (filter `job.*`) one dead letter: a member that nacks
+ * with `error` the one event it gets, with max deliveries 1. Returns the dead letter's id.
+ */
+export async function deadLetterOne(client: StreamgateClient, group: string, error: string, member?: string): Promise<string> {
+  const failing = client.consume({ group, member, routingKeyFilter: "job.*", maxDeliveries: 1, ackTimeoutMs: 60_000 });
+  await failing.joined;
+  const loop = (async () => {
+    for await (const d of failing) d.nack(error);
+  })();
+  await client.publishBatch([event(0, "job.poison")]);
+  await waitFor(async () => (await client.groups.describe(group)).deadLetters === 1, `a dead letter in ${group}`);
+  failing.close();
+  await loop;
+  return ((await client.groups.deadLetters(group))[0]?.id ?? "") as string;
 }
