@@ -79,6 +79,12 @@ describe("tier enforcement", () => {
     await denied("free", { consumerGroup: "workers" }, /consumer groups.*free tier/);
     // The missing capability is the group, whatever start position comes with it.
     await denied("free", { consumerGroup: "workers", fromBeginning: true }, /^consumer groups are not included in the free tier$/);
+    const consumer = clients.free!.consume({ group: "workers", fromBeginning: true });
+    await expect(consumer.joined).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+      message: expect.stringMatching(/consumer groups are not included in the free tier/),
+    });
+    consumer.close();
     await denied("creator", { consumerGroup: "workers" }, /consumer groups.*creator tier/);
     await denied("studio", { consumerGroup: "workers" }, /consumer groups.*studio tier/);
     const s = await streamStatus(raw.sg, "Subscribe", { consumerGroup: "workers" }, md(tokens.enterprise));

@@ -6,7 +6,7 @@ import { StreamgateError } from "../errors.js";
 import { encodeDeliveryResponse } from "../events/encodeEvent.js";
 import type { GroupMember } from "../groups/groupMember.js";
 import type { RpcContext } from "./context.js";
-import { requireGroups, startMember } from "./groupMembership.js";
+import { startMember } from "./groupMembership.js";
 import { startPosition } from "./startPosition.js";
 import { toServiceError } from "./toServiceError.js";
 
@@ -107,19 +107,19 @@ export function consumeHandler(ctx: RpcContext) {
 
     async function join(req: JoinGroup__Output): Promise<void> {
       const who = await caller;
-      requireGroups(who); // before the start position, whose tier checks would name another capability
       // Same start-position rules (and tier checks) as EventStream; a group has no cursor.
-      const start = startPosition(
-        {
-          routingKeyFilter: "",
-          krefFilter: "",
-          startPosition: req.startPosition,
-          fromLatest: req.fromLatest,
-          fromTimestamp: req.fromTimestamp,
-          fromBeginning: req.fromBeginning,
-        },
-        who.tier,
-      );
+      const start = () =>
+        startPosition(
+          {
+            routingKeyFilter: "",
+            krefFilter: "",
+            startPosition: req.startPosition,
+            fromLatest: req.fromLatest,
+            fromTimestamp: req.fromTimestamp,
+            fromBeginning: req.fromBeginning,
+          },
+          who.tier,
+        );
       const started = await startMember(ctx, who, {
         group: req.group,
         member: req.member,

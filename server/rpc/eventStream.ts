@@ -7,7 +7,7 @@ import { compileEventFilter } from "../filters/eventFilter.js";
 import { callLog } from "../observability/requestLog.js";
 import { tenantKeys } from "../redis/layout.js";
 import type { RpcContext } from "./context.js";
-import { requireGroups, startMember } from "./groupMembership.js";
+import { startMember } from "./groupMembership.js";
 import { replayStart } from "./replayStart.js";
 import { startPosition } from "./startPosition.js";
 import { toServiceError } from "./toServiceError.js";
@@ -53,8 +53,6 @@ async function serve(
   const filter = compileEventFilter(req.routingKeyFilter, req.krefFilter, ctx.config.maxFilterLength);
   if (typeof filter === "string") throw new StreamgateError(status.INVALID_ARGUMENT, filter);
   if (req.consumerGroup) {
-    // Checked first, so a tier without groups hears about groups, not about its start position.
-    requireGroups(caller);
     // Kumiho's clients cannot acknowledge: a delivery counts once handed to the transport.
     const sink = makeSink(call, caller.tier.supportsCursor);
     const started = await startMember(ctx, caller, {
@@ -62,7 +60,7 @@ async function serve(
       member: "",
       routingKeyFilter: req.routingKeyFilter,
       krefFilter: req.krefFilter,
-      start: startPosition(req, caller.tier),
+      start: () => startPosition(req, caller.tier),
       maxInFlight: 0,
       maxDeliveries: 0,
       ackTimeoutMs: 0,

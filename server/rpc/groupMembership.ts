@@ -18,7 +18,11 @@ export interface JoinRequest {
   member: string;
   routingKeyFilter: string;
   krefFilter: string;
-  start: StartAt;
+  /**
+   * The request's start position, read only once the tier is known to have consumer groups, so a
+   * tier without them is told that, not which start position it also lacks.
+   */
+  start: () => StartAt;
   maxInFlight: number;
   maxDeliveries: number;
   ackTimeoutMs: number;
@@ -61,7 +65,8 @@ export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequ
   if (problem) throw new StreamgateError(status.INVALID_ARGUMENT, problem);
   const filter = compileEventFilter(req.routingKeyFilter, req.krefFilter, ctx.config.maxFilterLength);
   if (typeof filter === "string") throw new StreamgateError(status.INVALID_ARGUMENT, filter);
-  if (req.start.kind === "after") {
+  const startAt = req.start();
+  if (startAt.kind === "after") {
     throw new StreamgateError(
       status.INVALID_ARGUMENT,
       "a consumer group tracks its own position: use from_beginning, from_timestamp or from_latest, not a cursor",
@@ -80,7 +85,7 @@ export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequ
   const redis = ctx.redis as SgRedis;
   const keys = groupKeys(config.keyPrefix, caller.tenantId, req.group);
   // A new group starting in the past starts no earlier than the tenant's retention window.
-  const start = await replayStart(redis, tenantKeys(config.keyPrefix, caller.tenantId), caller.tier, req.start);
+  const start = await replayStart(redis, tenantKeys(config.keyPrefix, caller.tenantId), caller.tier, startAt);
   const { created, settings } = await joinGroup(
     redis,
     keys,
