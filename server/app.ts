@@ -2,7 +2,6 @@
 // gRPC services. Used by main.ts and, in-process, by the tests and the bench.
 import { setTimeout as sleep } from "node:timers/promises";
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { Redis } from "ioredis";
 import { type Auth, checkAuthConfig, createAuth } from "./auth/createAuth.js";
 import { KeyStore } from "./auth/keyStore.js";
 import { joinHostPort, splitHostPort } from "./config/hostPort.js";
@@ -16,9 +15,12 @@ import type { Health } from "./observability/health.js";
 import type { Logger } from "./observability/logger.js";
 import { attachOperations } from "./observability/operations.js";
 import { rememberingCaller, requestLogInterceptor } from "./observability/requestLog.js";
+import { PublishBudget } from "./quotas/publishBudget.js";
 import { PublishRate } from "./quotas/publishRate.js";
 import { StreamLeases } from "./quotas/streamLeases.js";
-import { withCommands } from "./redis/commands.js";
+import type { SgRedis } from "./redis/commands.js";
+import { mainConnection } from "./redis/connections.js";
+import { Writer } from "./redis/writer.js";
 import { RetentionSweep } from "./retention/retentionSweep.js";
 import { WriteTrimmer } from "./retention/writeTrimmer.js";
 import { adminHandlers } from "./rpc/admin.js";
@@ -42,7 +44,7 @@ export interface Streamgate {
   hub: Hub;
   /** Open consumer-group members. */
   members: MemberRegistry;
-  redis: Redis;
+  redis: SgRedis;
   /** What grpc.health.v1 reports. */
   health: Health;
   /** host:port of the Prometheus listener; undefined when it is off. */
@@ -68,16 +70,8 @@ export interface StartOptions {
 export async function startStreamgate({ config, log, redisUrl, resolveCaller }: StartOptions): Promise<Streamgate> {
   const tiers = loadTiers(config.tiersFile);
   checkAuthConfig(config, tiers);
-  // Commands fail fast while Redis is down (UNAVAILABLE to the caller) instead of queueing for long.
-  const redis = withCommands(
-    new Redis(redisUrl, {
-      connectionName: "streamgate",
-      enableAutoPipelining: true,
-      lazyConnect: true,
-      maxRetriesPerRequest: 2,
-      retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
-    }),
-  );
+  // Every command is bounded: while Redis is down or stuck, callers get UNAVAILABLE instead of waiting.
+  const redis = mainConnection(redisUrl, config.redisTimeoutMs);
   // ioredis rejects connect() with a bare "Connection is closed."; the reason came with the last error event.
   let connectError: Error | undefined;
   redis.on("error", (err) => {
@@ -90,6 +84,12 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     redis.disconnect(); // stops ioredis retrying in the background
     throw redisConnectFailed(redisUrl, redisUrl === config.redisUrl, connectError ?? (err as Error));
   }
+  const writer = new Writer(redis, {
+    commandTimeoutMs: config.redisTimeoutMs,
+    waitReplicas: config.waitReplicas,
+    waitTimeoutMs: config.waitTimeoutMs,
+  });
+  await writer.connect();
 
   const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs, batchMs: config.feedBatchMs });
   const members = new MemberRegistry(config.groupMaxMembers);
@@ -117,11 +117,13 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
   const ctx: RpcContext = {
     config,
     redis,
+    writer,
     hub,
     log,
     resolveCaller: rememberingCaller(resolveCaller ?? auth.resolveCaller),
     tiers,
     publishRate: new PublishRate(),
+    publishBudget: new PublishBudget(config.publishInflightBytes),
     streamLeases,
     writeTrimmer: new WriteTrimmer(),
     members,
@@ -149,13 +151,14 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     ...groupAdminHandlers(ctx),
   } as UntypedServiceImplementation);
   server.addService(adminService, adminHandlers({ store: keyStore, adminKey: config.adminKey, log }) as UntypedServiceImplementation);
-  const ops = await attachOperations({ server, config, redis, hub, members, log });
+  const ops = await attachOperations({ server, config, redis, writer: writer.redis, hub, members, log });
 
   const [host, wantedPort] = splitHostPort(config.listen);
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(`${host}:${wantedPort}`, ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
   ).catch(async (err: unknown) => {
     await ops.close();
+    writer.disconnect();
     redis.disconnect();
     // grpc-js says "No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]": keep the reason.
     const reason = /errors: \[(.+)\]$/s.exec((err as Error).message)?.[1];
@@ -199,6 +202,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
         });
         streamLeases.stop();
         await ops.close();
+        writer.disconnect();
         redis.disconnect();
         log.info("streamgate stopped");
       })();

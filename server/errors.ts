@@ -1,4 +1,5 @@
 import { status } from "@grpc/grpc-js";
+import { counters } from "./observability/counters.js";
 
 /** A deliberate failure with the gRPC status it maps to and a message a user can act on. */
 export class StreamgateError extends Error {
@@ -16,6 +17,9 @@ export class StreamgateError extends Error {
 
 export const LAST_CURSOR_TRAILER = "streamgate-last-cursor";
 
+/** Trailer telling a client how long to wait before retrying (rate limits, a server waiting for Redis). */
+export const RETRY_AFTER_TRAILER = "retry-after-ms";
+
 /**
  * Trailer saying why the server ended a stream; "slow-consumer" marks a RESOURCE_EXHAUSTED for a
  * subscriber that fell behind retention: events after its last cursor were trimmed, so resuming
@@ -23,6 +27,24 @@ export const LAST_CURSOR_TRAILER = "streamgate-last-cursor";
  */
 export const REASON_TRAILER = "streamgate-reason";
 export const SLOW_CONSUMER = "slow-consumer";
+/**
+ * The reason of a DATA_LOSS: the stream's history changed under the cursor or subscription (Redis
+ * lost data, or was restored from an older copy: cursors/epoch.ts). Retrying cannot help.
+ */
+export const HISTORY_LOST = "data-loss";
+
+/**
+ * DATA_LOSS: the events after `lastCursor` cannot all be delivered because the stream's history
+ * changed (see {@link HISTORY_LOST}).
+ */
+export function historyLost(why: string, lastCursor: string): StreamgateError {
+  counters.historyLost++;
+  return new StreamgateError(
+    status.DATA_LOSS,
+    `${why}. Nothing was skipped silently: resubscribe live or from_beginning to continue with what the stream holds now.`,
+    { [LAST_CURSOR_TRAILER]: lastCursor, [REASON_TRAILER]: HISTORY_LOST },
+  );
+}
 
 /** The error a stream ends with when its credentials stop being valid (revoked key, expired token). */
 export function credentialsEnded(why: string, lastCursor: string): StreamgateError {

@@ -5,19 +5,24 @@ import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { startStreamgate } from "./app.js";
 import { type Config, ConfigError, loadConfig } from "./config/loadConfig.js";
+import { preflight } from "./config/preflight.js";
 import { createLogger } from "./observability/logger.js";
 import { type LocalRedis, RedisServerMissingError, startLocalRedis } from "./redis/localRedis.js";
 
 /**
  * Starts the server from the environment (and STREAMGATE_CONFIG), with
  * `overrides` on top; resolves once it is listening. Exits the process with
- * code 2 on invalid configuration or a missing redis-server, and with 0 after
- * a graceful shutdown on SIGTERM/SIGINT.
+ * code 2 on invalid configuration (checked before anything starts) or a
+ * missing redis-server, with 1 when another Streamgate uses the data dir or
+ * another start-up step fails, and with 0 after a graceful shutdown on
+ * SIGTERM/SIGINT.
  */
 export async function serve(overrides: Partial<Config> = {}): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(process.env, overrides);
+    // The whole configuration (tiers file, authentication) before anything starts.
+    preflight(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`streamgate: invalid configuration: ${err.message}\n`);
@@ -31,21 +36,21 @@ export async function serve(overrides: Partial<Config> = {}): Promise<void> {
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
     try {
-      embedded = await startLocalRedis({ dataDir: config.dataDir, appendOnly: true });
+      embedded = await startLocalRedis({ dataDir: config.dataDir, appendOnly: true, log });
     } catch (err) {
       if (err instanceof RedisServerMissingError) {
         process.stderr.write(`streamgate: ${err.message}\n`);
         process.exit(2);
       }
-      throw err;
+      exitOnStartFailure(err); // e.g. another Streamgate using the data dir: one line naming it
     }
     redisUrl = embedded.url;
     log.info({ redis: redisUrl, dataDir: config.dataDir }, "started embedded redis-server (set REDIS_URL to use your own)");
-    process.once("exit", () => embedded?.process.kill("SIGTERM"));
+    // No exit hook needed: redis-server's watchdog stops it when this process ends, however it ends.
   }
 
-  // Start-up failures (auth configuration, Redis unreachable, address in use) end the process with one line,
-  // also under `streamgate serve`; the embedded redis-server, if any, is stopped by the exit hook.
+  // Start-up failures (Redis unreachable, address in use) end the process with one line, also under
+  // `streamgate serve`; the embedded redis-server, if any, is stopped by its watchdog.
   const app = await startStreamgate({ config, log, redisUrl }).catch(exitOnStartFailure);
 
   let stopping = false;

@@ -6,7 +6,7 @@ import { toStreamFields } from "../server/events/storedEvent.js";
 import type { NewEvent } from "../server/events/validateEvent.js";
 import { withCommands } from "../server/redis/commands.js";
 import { tenantKeys } from "../server/redis/layout.js";
-import { redisUrl, startTestServer } from "./helpers.js";
+import { idOf, redisUrl, startTestServer } from "./helpers.js";
 
 const redis = withCommands(new Redis(redisUrl()));
 afterAll(() => redis.disconnect());
@@ -23,7 +23,7 @@ describe("appending a batch (appendEvents.lua)", () => {
         details: mask & 4 ? { k: `v${mask}`, 'q"uote': "a\nb" } : ({} as Record<string, string>),
       }),
     );
-    const ids = await appendEvents(redis, keys, events);
+    const { ids } = await appendEvents(redis, keys, events, 60_000);
     const entries = (await redis.xrange(keys.events, "-", "+")) as [string, string[]][];
     expect(entries.map(([id]) => id)).toEqual(ids);
     expect(entries.map(([, fields]) => fields)).toEqual(events.map(toStreamFields));
@@ -47,7 +47,7 @@ describe("PublishBatch over gRPC", () => {
       ];
       const cursors = await t.client.publishBatch(events);
       const entries = (await t.redis.xrange(tenantKeys(t.config.keyPrefix, t.config.tenant).events, "-", "+")) as [string, string[]][];
-      expect(entries.map(([id]) => id)).toEqual(cursors);
+      expect(entries.map(([id]) => id)).toEqual(cursors.map(idOf));
       expect(entries.map(([, f]) => f)).toEqual(events.map(toStreamFields));
     } finally {
       await t.close();

@@ -96,9 +96,11 @@ describe("EventStream errors", () => {
     await expectCode(take(t.client.eventStream({ cursor }), 1), Code.INVALID_ARGUMENT, /malformed/);
   });
 
-  it("a cursor beyond the stream's last event (data reset): OUT_OF_RANGE", async () => {
+  it("a cursor beyond the stream's last event (Redis lost data): DATA_LOSS, with the cursor in the trailers", async () => {
     const future = `${Date.now() + 86_400_000}-0`;
-    await expectCode(take(t.client.eventStream({ cursor: future }), 1), Code.OUT_OF_RANGE, /beyond the last event/);
+    const err = await expectCode(take(t.client.eventStream({ cursor: future }), 1), Code.DATA_LOSS, /no longer has/);
+    expect(err.trailers["streamgate-reason"]).toBe("data-loss");
+    expect(err.trailers["streamgate-last-cursor"]).toBe(future);
   });
 
   it("a cursor older than what is retained: OUT_OF_RANGE naming the earliest cursor", async () => {

@@ -236,7 +236,7 @@ describe("PublishBatch size", () => {
         username: "",
         details: { tag: "approved" },
       },
-      { routingKey: "a", kref: "kref://p", author: "", username: "ünïcødé", details: {} },
+      { routingKey: "a", kref: "kref://p", author: "", username: "ünïcødé", details: {}, idempotencyKey: "order-42:v1" },
       {
         routingKey: "big.one",
         kref: "kref://p/s/n.k",

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, type StreamgateClientError } from "../client-sdk/src/index.js";
 import { groupKeys, tenantKeys } from "../server/redis/layout.js";
 import { defaultTiers, type Tier } from "../server/tenancy/tiers.js";
-import { event, rawKumihoClient, startTestServer, type TestServer, waitFor } from "./helpers.js";
+import { event, idOf, rawKumihoClient, startTestServer, type TestServer, waitFor } from "./helpers.js";
 
 describe("consumer-group edge cases", () => {
   let t: TestServer;
@@ -28,7 +28,7 @@ describe("consumer-group edge cases", () => {
     await waitFor(() => held.length === 10, "ten held deliveries");
     crash.abort();
     await loop;
-    await t.redis.xdel(groupKeys(t.config.keyPrefix, "default", "takeback").events, cursors[0] as string, cursors[1] as string);
+    await t.redis.xdel(groupKeys(t.config.keyPrefix, "default", "takeback").events, idOf(cursors[0] as string), idOf(cursors[1] as string));
 
     const again = t.client.consume({ group: "takeback", member: "m1", maxInFlight: 10, ackTimeoutMs: 60_000 });
     const got: { cursor: string; count: number }[] = [];

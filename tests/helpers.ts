@@ -141,4 +141,10 @@ export async function startRestartableServer(url: string = redisUrl(), overrides
   };
 }
 
+/** The Redis stream ID a cursor names ("<ms>-<seq>.<epoch>" -> "<ms>-<seq>"). */
+export function idOf(cursor: string): string {
+  const dot = cursor.indexOf(".");
+  return dot < 0 ? cursor : cursor.slice(0, dot);
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

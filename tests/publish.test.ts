@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, type StreamgateClientError } from "../client-sdk/src/index.js";
 import { batchBytes } from "../server/events/batchBytes.js";
 import { counters } from "../server/observability/counters.js";
 import { tenantKeys } from "../server/redis/layout.js";
-import { event, startTestServer, type TestServer, take } from "./helpers.js";
+import { event, idOf, startTestServer, type TestServer, take } from "./helpers.js";
 
 async function rejection(p: Promise<unknown>): Promise<StreamgateClientError> {
   return p.then(
@@ -30,8 +31,10 @@ describe("publishing", () => {
       author: "ann",
       details: { tag: "ok" },
     });
-    const [[id, fields]] = (await t.redis.xrange(tenantKeys(t.config.keyPrefix, "default").events, cursor, cursor)) as [[string, string[]]];
-    expect(id).toBe(cursor);
+    const [[id, fields]] = (await t.redis.xrange(tenantKeys(t.config.keyPrefix, "default").events, idOf(cursor), idOf(cursor))) as [
+      [string, string[]],
+    ];
+    expect(id).toBe(idOf(cursor));
     expect(fields).toEqual(["routing_key", "revision.tagged", "kref", "kref://p/s/n.k?r=2", "author", "ann", "details", '{"tag":"ok"}']);
   });
 
@@ -99,7 +102,7 @@ describe("publishing", () => {
     )) as string;
     const good = await t.client.publish(event(5));
     const got = await take(sub, 2);
-    expect(got.map((e) => e.cursor)).toEqual([replaced, good]);
+    expect(got.map((e) => idOf(e.cursor))).toEqual([replaced, idOf(good)]);
     expect(got[0]?.author).toBe("b\uFFFD");
     expect(counters.undecodableEntries - before).toBe(5);
   });
@@ -119,7 +122,8 @@ describe("publishing", () => {
       '{"from":"etl"}',
     )) as string;
     const [got] = await take(sub, 1);
-    expect(got).toMatchObject({ cursor: id, routingKey: "external.sync", tenantId: "default", details: { from: "etl" }, author: "" });
+    expect(got?.cursor).toBe(`${id}.${await t.redis.get(tenantKeys(t.config.keyPrefix, "default").epoch)}`);
+    expect(got).toMatchObject({ routingKey: "external.sync", tenantId: "default", details: { from: "etl" }, author: "" });
     expect(got?.timestamp).toBe(new Date(Number(id.split("-")[0])).toISOString());
   });
 });
@@ -134,9 +138,11 @@ describe("PublishBatch size limit (STREAMGATE_MAX_BATCH_BYTES) with the default 
   });
 
   /** An event of about `bytes` bytes of details (8 entries: the default cap on one value is 8 KiB). */
+  // Each with its own idempotency key, so that the bytes counted here are the bytes the client sends.
   const sized = (i: number, bytes: number) => ({
     routingKey: "batch.bytes",
     kref: `kref://film/shots/sh${i}.model`,
+    idempotencyKey: `sized-${randomUUID()}`,
     details: Object.fromEntries(Array.from({ length: 8 }, (_, k) => [`k${k}`, "x".repeat(Math.floor(bytes / 8))])),
   });
   const stored = () => t.redis.xlen(tenantKeys(t.config.keyPrefix, "default").events);
@@ -159,7 +165,12 @@ describe("PublishBatch size limit (STREAMGATE_MAX_BATCH_BYTES) with the default 
     const limit = 4_194_304;
     const events = Array.from({ length: 69 }, (_, i) => sized(i, 60_000));
     // A last event whose details fill the request up to exactly the limit.
-    const filler = { routingKey: "batch.bytes", kref: "kref://film/shots/filler.model", details: {} as Record<string, string> };
+    const filler = {
+      routingKey: "batch.bytes",
+      kref: "kref://film/shots/filler.model",
+      idempotencyKey: `filler-${randomUUID()}`,
+      details: {} as Record<string, string>,
+    };
     events.push(filler);
     let key = "";
     for (let k = 0; batchBytes(events) < limit - 64; k++) {
@@ -174,6 +185,8 @@ describe("PublishBatch size limit (STREAMGATE_MAX_BATCH_BYTES) with the default 
     expect(await t.client.publishBatch(events)).toHaveLength(70);
     expect(await stored()).toBe(before + 70);
     filler.details[key] += "p";
+    // New keys of the same length: not duplicates of the batch above.
+    for (const e of events) e.idempotencyKey = `${e.idempotencyKey.slice(0, -36)}${randomUUID()}`;
     const err = await rejection(t.client.publishBatch(events));
     expect(err.code).toBe(Code.INVALID_ARGUMENT);
     expect(err.message).toMatch(/^batch is 4194305 bytes; the limit is 4194304 bytes/);

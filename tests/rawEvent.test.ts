@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanDetails } from "../server/events/detailsScan.js";
 import { toStreamFields } from "../server/events/storedEvent.js";
 import { decodeEntries, type RawEntry } from "../server/fanout/decodeEntries.js";
-import { FeedEvent } from "../server/fanout/feedEvent.js";
+import { FeedEvent, StreamOrigin } from "../server/fanout/feedEvent.js";
 import { RawEvent } from "../server/fanout/rawEvent.js";
 import { createLogger } from "../server/observability/logger.js";
 import { tenantKeys } from "../server/redis/layout.js";
 import { startTestServer, type TestServer, take } from "./helpers.js";
 
 const log = createLogger("silent");
+const acme = new StreamOrigin("acme", "0a1b2c3d");
+const t1 = new StreamOrigin("t", "0a1b2c3d");
 const entry = (id: string, fields: string[]): RawEntry => [Buffer.from(id), fields.map((f) => Buffer.from(f))];
 
 describe("events kept as Redis bytes", () => {
@@ -26,9 +28,9 @@ describe("events kept as Redis bytes", () => {
     [{ routingKey: "a.b", kref: "kref://a/b.c", author: "x", username: "", details: { long: "v".repeat(5000) } }],
   ])("encode to exactly the bytes of the decoded-fields path %#", (ev) => {
     const fields = toStreamFields(ev);
-    const [fast] = decodeEntries([entry("1700000000000-3", fields)], "acme", "s", log);
+    const [fast] = decodeEntries([entry("1700000000000-3", fields)], acme, "s", log);
     // The reference: the same event from decoded strings (the consumer-group path).
-    const slow = new FeedEvent({ id: "1700000000000-3", ...ev }, "acme");
+    const slow = new FeedEvent({ id: "1700000000000-3", ...ev }, acme);
     expect(fast?.source).toBeInstanceOf(RawEvent);
     expect(fast?.bytes(true).equals(slow.bytes(true))).toBe(true);
     expect(fast?.bytes(false).equals(slow.bytes(false))).toBe(true);
@@ -79,9 +81,9 @@ describe("events kept as Redis bytes", () => {
 
   it("fall back to the string path for escaped details and still skip invalid entries", () => {
     const escaped = toStreamFields({ routingKey: "a", kref: "kref://a", author: "", username: "", details: { q: 'say "hi"\n' } });
-    const [ev] = decodeEntries([entry("1-0", escaped)], "t", "s", log);
+    const [ev] = decodeEntries([entry("1-0", escaped)], t1, "s", log);
     expect(ev?.source).toMatchObject({ details: { q: 'say "hi"\n' } });
-    const bad = decodeEntries([entry("2-0", ["routing_key", "a", "kref", "kref://a", "details", '{"n":1}'])], "t", "s", log);
+    const bad = decodeEntries([entry("2-0", ["routing_key", "a", "kref", "kref://a", "details", '{"n":1}'])], t1, "s", log);
     expect(bad).toEqual([]);
   });
 });

@@ -16,13 +16,15 @@ describe("streamgate-start-cursor response header", () => {
     await t.close();
   });
 
-  it("a live start reports the stream's last ID (0-0 for an empty stream); the SDK exposes it as lastCursor", async () => {
+  it("a live start reports the stream's last ID (0-0 for an empty stream) in its epoch; the SDK exposes it as lastCursor", async () => {
     const empty = t.client.eventStream();
     await empty.ready;
-    expect(empty.lastCursor).toBe("0-0");
+    // The subscription created the stream: events published next are in the same epoch.
+    const epoch = /^0-0\.([0-9a-f]{8})$/.exec(empty.lastCursor ?? "")?.[1];
+    expect(epoch).toBeDefined();
     empty.close();
 
-    await t.client.publish(event(1));
+    expect((await t.client.publish(event(1))).endsWith(`.${epoch}`)).toBe(true);
     const last = await t.client.publish(event(2));
     for (const protocol of ["streamgate", "kumiho"] as const) {
       const client = createClient({ address: t.app.address, protocol });

@@ -65,18 +65,18 @@ describe("tenant isolation", () => {
     }
   });
 
-  it("treats another tenant's cursor as a position in the caller's own stream only", async () => {
-    // alpha's second cursor lies between beta's first and second events: beta resumes in its own stream.
-    const got = await receivedBy(beta.client, { cursor: alphaCursors[1] });
-    expect(got.length).toBeGreaterThan(0);
-    expect(got.every((e) => e.tenantId === "beta" && betaCursors.includes(e.cursor))).toBe(true);
+  it("refuses another tenant's cursor with DATA_LOSS: it is not from the caller's stream, and reveals nothing", async () => {
+    // Cursors carry their stream's epoch: alpha's are from no history of beta's stream.
+    const closed = await beta.client.eventStream({ cursor: alphaCursors[1], resume: false }).closed;
+    expect(closed?.code).toBe(status.DATA_LOSS);
+    expect(closed?.message).not.toMatch(/alpha/);
 
-    // A fresh tenant has no events: any foreign cursor is beyond its stream's end.
+    // A fresh tenant (no stream yet) likewise.
     const gamma = await clientFor(t, "gamma", "enterprise");
     try {
-      const closed = await gamma.client.eventStream({ cursor: alphaCursors[3] }).closed;
-      expect(closed?.code).toBe(status.OUT_OF_RANGE);
-      expect(closed?.message).not.toMatch(/alpha/);
+      const refused = await gamma.client.eventStream({ cursor: alphaCursors[3] }).closed;
+      expect(refused?.code).toBe(status.DATA_LOSS);
+      expect(refused?.message).not.toMatch(/alpha/);
     } finally {
       gamma.client.close();
     }
@@ -131,7 +131,9 @@ describe("tenant isolation", () => {
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {
       expect(key).toMatch(
-        new RegExp(`^${t.config.keyPrefix}:\\{(alpha|beta|gamma|@admin)\\}:([a-z-]+|group:[A-Za-z0-9_.-]+(:retry|:dlq|:errors)?)$`),
+        new RegExp(
+          `^${t.config.keyPrefix}:\\{(alpha|beta|gamma|@admin)\\}:([a-z-]+|dedup:[ab]|group:[A-Za-z0-9_.-]+(:retry|:dlq|:errors)?)$`,
+        ),
       );
     }
   });

@@ -4,6 +4,7 @@ import {
   type Client,
   type ClientReadableStream,
   type ClientUnaryCall,
+  connectivityState,
   type CallOptions as GrpcCallOptions,
   credentials as grpcCredentials,
   loadPackageDefinition,
@@ -27,6 +28,8 @@ import type { ConsumerGroupsClient } from "./generated/streamgate/v1/ConsumerGro
 import type { EventBatch__Output } from "./generated/streamgate/v1/EventBatch.js";
 import type { ProtoGrpcType as StreamgateProto } from "./generated/streamgate.js";
 import { type GroupAdmin, groupAdmin } from "./groupAdmin.js";
+import { IdempotencyKeys } from "./idempotencyKeys.js";
+import { type PublishRetryOptions, publishRetryPolicy, withPublishRetry } from "./publishRetry.js";
 import type { ResumeOptions } from "./resume.js";
 import { EventSubscription } from "./subscription.js";
 import { decodeEvent, decodeEventBatch, encodePublishBatchRequest, encodePublishRequest } from "./wire/codecs.js";
@@ -50,6 +53,18 @@ export interface ClientOptions {
    * far below that; grpc-js's own default is 4 MiB).
    */
   channelOptions?: ChannelOptions;
+  /**
+   * How `publish` and `publishBatch` retry through a server or Redis restart (see
+   * {@link PublishRetryOptions}; on by default, bounded by 30 s per publish); `false` fails at
+   * the first error.
+   */
+  publishRetry?: PublishRetryOptions | false;
+  /**
+   * Give every published event without an `idempotencyKey` one of the client's own (default
+   * true), so that a retry never stores it twice. `false` sends none: such publishes are then
+   * never retried.
+   */
+  autoIdempotencyKeys?: boolean;
 }
 
 /** What {@link StreamgateClient.eventStream} takes. At most one start position may be set. */
@@ -77,7 +92,10 @@ export interface EventStreamOptions {
 export interface CallOptions {
   /** Aborting cancels the call; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Deadline in ms from now; past it the call fails with DEADLINE_EXCEEDED. */
+  /**
+   * Deadline in ms from now; past it the call fails with DEADLINE_EXCEEDED. For `publish` and
+   * `publishBatch` it bounds the retries too (default `publishRetry.timeoutMs`, 30 s).
+   */
   timeoutMs?: number;
 }
 
@@ -101,13 +119,17 @@ export interface EventCapabilities {
 export interface StreamgateClient {
   /**
    * Appends one event; resolves to its cursor. `causedBy` and `correlationId`
-   * are written to `details` (see {@link DetailKeys}).
+   * are written to `details` (see {@link DetailKeys}). Waits for the connection and retries
+   * through restarts with the same idempotency key (see {@link ClientOptions.publishRetry}):
+   * the event is stored once, and a repeat of a key within the server's duplicate window
+   * resolves to the first cursor.
    */
   publish(event: NewEvent, options?: CallOptions): Promise<string>;
   /**
    * Appends all events or none; resolves to their cursors in order. The server caps a batch's events
    * and bytes (STREAMGATE_MAX_BATCH_EVENTS, STREAMGATE_MAX_BATCH_BYTES): a larger batch is refused with
    * INVALID_ARGUMENT naming the limit (or, far above it, RESOURCE_EXHAUSTED from the server's transport).
+   * Retried as {@link publish} is; an event whose key the server saw gets the first one's cursor.
    */
   publishBatch(events: readonly NewEvent[], options?: CallOptions): Promise<string[]>;
   /**
@@ -161,12 +183,13 @@ function unary<Req, Res>(
   method: UnaryMethod<Req, Res>,
   req: Req,
   metadata: Metadata,
-  options: CallOptions = {},
+  options: CallOptions & { deadline?: number } = {},
 ): Promise<Res> {
   const { signal, timeoutMs } = options;
+  const deadline = options.deadline ?? (timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
-    const callOptions: GrpcCallOptions = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
+    const callOptions: GrpcCallOptions = deadline === undefined || deadline === Number.POSITIVE_INFINITY ? {} : { deadline };
     const onAbort = () => call.cancel();
     const call = method.call(client, req, metadata, callOptions, (err, value) => {
       signal?.removeEventListener("abort", onAbort);
@@ -177,13 +200,14 @@ function unary<Req, Res>(
   });
 }
 
-function toWireEvent(e: NewEvent) {
+function toWireEvent(e: NewEvent, keys: IdempotencyKeys | undefined) {
   return {
     routingKey: e.routingKey,
     kref: { uri: e.kref },
     author: e.author ?? "",
     username: e.username ?? "",
     details: detailsWithCorrelation(e),
+    idempotencyKey: e.idempotencyKey || keys?.next() || "",
   };
 }
 
@@ -210,6 +234,21 @@ function batchTooLarge(err: unknown): unknown {
   if (!(err instanceof StreamgateClientError) || err.code !== Code.RESOURCE_EXHAUSTED || !TOO_LARGE.test(err.message)) return err;
   const message = `${err.message}: the batch is larger than the server accepts (its STREAMGATE_MAX_BATCH_BYTES); send fewer events per batch`;
   return new StreamgateClientError(err.code, message, err.trailers, { cause: err });
+}
+
+/**
+ * A publish whose deadline passed while the channel was still waiting to connect was never sent:
+ * said as UNAVAILABLE naming the address, not as a bare DEADLINE_EXCEEDED.
+ */
+function neverConnected(err: unknown, client: Client, address: string): unknown {
+  if (!(err instanceof StreamgateClientError) || err.code !== Code.DEADLINE_EXCEEDED) return err;
+  if (client.getChannel().getConnectivityState(false) === connectivityState.READY) return err;
+  return new StreamgateClientError(
+    Code.UNAVAILABLE,
+    `could not reach the server at ${address} before the publish's deadline; nothing was sent`,
+    err.trailers,
+    { cause: err },
+  );
 }
 
 /**
@@ -246,17 +285,33 @@ export function createClient(options: ClientOptions): StreamgateClient {
     if (options.token) md.set("authorization", `Bearer ${options.token}`);
     return md;
   };
+  const retry = publishRetryPolicy(options.publishRetry);
+  const keys = options.autoIdempotencyKeys === false ? undefined : new IdempotencyKeys();
+  /** Sends a publish until it succeeds or retrying cannot help, waiting for the connection each time. */
+  const publishing = <Res>(method: UnaryMethod<unknown, Res>, req: unknown, safe: boolean, callOptions: CallOptions = {}) => {
+    const md = metadata();
+    // Wait for the channel to (re)connect rather than fail at once while the server restarts.
+    md.setOptions({ waitForReady: true });
+    const { signal, timeoutMs } = callOptions;
+    return withPublishRetry((deadline) => unary(sg, method, req, md, { signal, deadline }), { retry, safe, timeoutMs, signal }).catch(
+      (err: unknown) => {
+        throw neverConnected(err, sg, options.address);
+      },
+    );
+  };
 
   return {
     async publish(event, callOptions) {
-      const wire = toWireEvent(event);
-      const res = await unary(sg, sg.Publish as unknown as UnaryMethod<unknown, { cursor: string }>, wire, metadata(), callOptions);
+      const wire = toWireEvent(event, keys);
+      const method = sg.Publish as unknown as UnaryMethod<unknown, { cursor: string }>;
+      const res = await publishing(method, wire, wire.idempotencyKey !== "", callOptions);
       return res.cursor;
     },
     async publishBatch(events, callOptions) {
-      const wire = { events: events.map(toWireEvent) };
+      const wire = { events: events.map((e) => toWireEvent(e, keys)) };
       const method = sg.PublishBatch as unknown as UnaryMethod<unknown, { cursors: string[] }>;
-      const res = await unary(sg, method, wire, metadata(), callOptions).catch((err: unknown) => {
+      const safe = wire.events.every((e) => e.idempotencyKey !== "");
+      const res = await publishing(method, wire, safe, callOptions).catch((err: unknown) => {
         throw batchTooLarge(err);
       });
       return res.cursors;

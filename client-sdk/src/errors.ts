@@ -68,6 +68,14 @@ export const REASON_TRAILER = "streamgate-reason";
  */
 export const SLOW_CONSUMER = "slow-consumer";
 
+/**
+ * The reason (trailer `streamgate-reason`) of a DATA_LOSS: the stream's history changed since the
+ * cursor was issued or under the subscription (Redis lost data, or was restored from an older
+ * copy), so events after it may be gone. Nothing is skipped silently; retrying cannot help: start
+ * again live or `fromBeginning`, accepting the loss.
+ */
+export const HISTORY_LOST = "data-loss";
+
 /** Whether `err` ended a stream whose subscriber fell behind the retention window (see {@link SLOW_CONSUMER}). */
 export function fellBehindRetention(err: StreamgateClientError): boolean {
   return err.code === status.RESOURCE_EXHAUSTED && err.trailers[REASON_TRAILER] === SLOW_CONSUMER;
@@ -79,7 +87,7 @@ export function fellBehindRetention(err: StreamgateClientError): boolean {
  * the call (CANCELLED that the client did not ask for, INTERNAL from a reset
  * HTTP/2 stream). Everything else would fail the same way again:
  * UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, OUT_OF_RANGE,
- * FAILED_PRECONDITION, UNIMPLEMENTED, a server-side INTERNAL, and
+ * DATA_LOSS (see {@link HISTORY_LOST}), FAILED_PRECONDITION, UNIMPLEMENTED, a server-side INTERNAL, and
  * RESOURCE_EXHAUSTED: a quota (streams, publish rate) refuses again, and a
  * subscriber that fell behind the retention window ({@link SLOW_CONSUMER}) has
  * lost events for good, so resuming from its cursor would get OUT_OF_RANGE.

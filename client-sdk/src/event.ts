@@ -40,6 +40,14 @@ export interface NewEvent {
   causedBy?: Pick<Event, "cursor" | "details">;
   /** Sets `details.correlation_id`, over one inherited from {@link NewEvent.causedBy}. */
   correlationId?: string;
+  /**
+   * Makes publishing this event safe to repeat: the server stores it once per key within its
+   * duplicate window (default 2 minutes), and a repeat gets the first one's cursor. The client
+   * gives every event without one a key of its own (a producer id and a sequence number, see
+   * `autoIdempotencyKeys`), which its own retries reuse; set your own (at most 256 bytes, e.g. an
+   * order id or a source event's cursor) to make retries across processes or restarts safe.
+   */
+  idempotencyKey?: string;
 }
 
 /** Converts an event as decoded from the wire. */

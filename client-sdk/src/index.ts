@@ -10,10 +10,12 @@ export {
 } from "./client.js";
 export { type ConsumeOptions, GroupConsumer, type GroupDelivery, type Joined } from "./consumer.js";
 export { DetailKeys, detailsWithCorrelation } from "./correlation.js";
-export { Code, isRetryable, StreamgateClientError } from "./errors.js";
+export { Code, HISTORY_LOST, isRetryable, StreamgateClientError } from "./errors.js";
 export type { Event, NewEvent } from "./event.js";
 export type { DeadLetter, GroupAdmin, GroupInfo, GroupMemberInfo } from "./groupAdmin.js";
+export { IdempotencyKeys } from "./idempotencyKeys.js";
 export { type Kref, parseKref } from "./kref.js";
+export { defaultPublishRetry, type PublishRetryOptions } from "./publishRetry.js";
 export { backoffDelay, defaultResume, type ResumeOptions } from "./resume.js";
 export {
   EventSubscription,

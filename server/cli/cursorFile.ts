@@ -9,7 +9,8 @@ import { CliError, UsageError } from "./cliError.js";
 import { ExitCode } from "./exitCodes.js";
 
 const WRITE_INTERVAL_MS = 100;
-const CURSOR = /^\d{1,15}-\d{1,19}$/;
+// A cursor as servers issue them: "<ms>-<seq>.<epoch>", or the older "<ms>-<seq>".
+const CURSOR = /^\d{1,15}-\d{1,20}(\.[0-9a-z]{1,32})?$/;
 
 export class CursorFile {
   private pending: string | undefined;

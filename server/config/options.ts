@@ -38,6 +38,51 @@ export const options = {
     default: ".data",
     description: "Where the embedded redis-server keeps its data (relative to the working directory).",
   },
+  redisTimeoutMs: {
+    env: "STREAMGATE_REDIS_TIMEOUT_MS",
+    type: "int",
+    default: 2000,
+    min: 100,
+    max: 60_000,
+    description:
+      "Longest wait for a Redis command: while Redis is paused, stalled or restarting, calls fail with UNAVAILABLE within this bound (blocking reads get it on top of their block time).",
+  },
+  dedupWindowMs: {
+    env: "STREAMGATE_DEDUP_WINDOW_MS",
+    type: "int",
+    default: 120_000,
+    min: 1000,
+    max: 86_400_000,
+    description:
+      "Duplicate window of idempotent publishing: a publish repeating an idempotency key seen at least this recently is answered with the first one's cursor, not appended again (keys are kept between 1x and 2x this long).",
+  },
+  publishInflightBytes: {
+    env: "STREAMGATE_PUBLISH_INFLIGHT_BYTES",
+    type: "int",
+    default: 67_108_864,
+    min: 1_048_576,
+    max: 4_294_967_296,
+    description:
+      "Bytes of publish requests that may wait for Redis at once, across the process; past it publishes get UNAVAILABLE with retry-after-ms at once (bounds memory while Redis is slow).",
+  },
+  waitReplicas: {
+    env: "STREAMGATE_WAIT_REPLICAS",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 64,
+    description:
+      'Acknowledge a publish only once this many Redis replicas have it (Redis WAIT); 0 acknowledges once the primary has it. See README "Reliability".',
+  },
+  waitTimeoutMs: {
+    env: "STREAMGATE_WAIT_TIMEOUT_MS",
+    type: "int",
+    default: 1000,
+    min: 1,
+    max: 60_000,
+    description:
+      "With STREAMGATE_WAIT_REPLICAS: how long a publish waits for the replicas; past it the publish fails with UNAVAILABLE (stored on the primary: retry with the same idempotency key).",
+  },
   keyPrefix: {
     env: "STREAMGATE_KEY_PREFIX",
     type: "string",

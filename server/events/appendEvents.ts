@@ -1,17 +1,29 @@
+import { newEpoch } from "../cursors/epoch.js";
 import type { SgRedis } from "../redis/commands.js";
 import type { TenantKeys } from "../redis/layout.js";
 import { trimStream } from "../retention/trimStream.js";
 import type { Tier } from "../tenancy/tiers.js";
-import { toStreamFields } from "./storedEvent.js";
 import type { NewEvent } from "./validateEvent.js";
 
-/** appendEvents.lua's arguments: per event a mask of its optional fields, then its values (no field names). */
+/** What an append did. */
+export interface Appended {
+  /** The stream's epoch: the events' cursors are their IDs in it. */
+  epoch: string;
+  /** Each event's stream ID, in order (a duplicate's is the first one's). */
+  ids: string[];
+  /** Per event: true when its idempotency key was within the duplicate window (not appended again). */
+  duplicate: boolean[];
+}
+
+/** appendEvents.lua's arguments: per event a mask of its optional fields, the key if any, then its values (no field names). */
 function batchArgs(events: readonly NewEvent[]): string[] {
   const args: string[] = [];
   for (const ev of events) {
     const details = hasDetails(ev) ? JSON.stringify(ev.details) : "";
-    const mask = (ev.author ? 1 : 0) | (ev.username ? 2 : 0) | (details ? 4 : 0);
-    args.push(MASKS[mask] as string, ev.routingKey, ev.kref);
+    const mask = (ev.author ? 1 : 0) | (ev.username ? 2 : 0) | (details ? 4 : 0) | (ev.idempotencyKey ? 8 : 0);
+    args.push(MASKS[mask] as string);
+    if (ev.idempotencyKey) args.push(ev.idempotencyKey);
+    args.push(ev.routingKey, ev.kref);
     if (ev.author) args.push(ev.author);
     if (ev.username) args.push(ev.username);
     if (details) args.push(details);
@@ -19,7 +31,7 @@ function batchArgs(events: readonly NewEvent[]): string[] {
   return args;
 }
 
-const MASKS = ["0", "1", "2", "3", "4", "5", "6", "7"];
+const MASKS = Array.from({ length: 16 }, (_, i) => String(i));
 
 function hasDetails(ev: NewEvent): boolean {
   for (const _ in ev.details) return true;
@@ -27,20 +39,33 @@ function hasDetails(ev: NewEvent): boolean {
 }
 
 /**
- * Appends events to a tenant's stream, all or none (one atomic script for several),
- * and resolves with their cursors. With `trimTier`, the stream is trimmed to
+ * Appends events to a tenant's stream, all or none, in one atomic script that
+ * also skips events whose idempotency key it saw within `dedupWindowMs`
+ * (redis/scripts/appendEvents.lua). With `trimTier`, the stream is trimmed to
  * that tier's retention right after: the trim is pipelined behind the append,
  * so it costs no extra round trip, and Redis serves the blocked shared reader
  * between the two, before anything is trimmed.
  */
-export async function appendEvents(redis: SgRedis, keys: TenantKeys, events: readonly NewEvent[], trimTier?: Tier): Promise<string[]> {
-  let append: Promise<string[]>;
-  if (events.length === 1) {
-    append = redis.xadd(keys.events, "*", ...toStreamFields(events[0] as NewEvent)).then((id) => [id as string]);
-  } else {
-    append = redis.sgAppendEvents(keys.events, ...batchArgs(events));
-  }
-  if (!trimTier) return append;
-  const [ids] = await Promise.all([append, trimStream(redis, keys, trimTier)]);
-  return ids;
+export async function appendEvents(
+  redis: SgRedis,
+  keys: TenantKeys,
+  events: readonly NewEvent[],
+  dedupWindowMs: number,
+  trimTier?: Tier,
+): Promise<Appended> {
+  const append = redis.sgAppendEvents(
+    keys.events,
+    keys.epoch,
+    keys.trimmed,
+    keys.dedup,
+    keys.dedupA,
+    keys.dedupB,
+    newEpoch(),
+    dedupWindowMs,
+    ...batchArgs(events),
+  );
+  const [[epoch, ids, flags]] = await Promise.all([append, trimTier ? trimStream(redis, keys, trimTier) : undefined]);
+  const duplicate: boolean[] = new Array(ids.length);
+  for (let i = 0; i < ids.length; i++) duplicate[i] = flags.charCodeAt(i) === 49; // "1"
+  return { epoch, ids, duplicate };
 }

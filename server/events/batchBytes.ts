@@ -6,7 +6,8 @@
 // project's client writes it (grpc-js, protobufjs): every field is a string or
 // a message, so each costs a one-byte tag, a varint length and its UTF-8 bytes,
 // and the client sets every field, so empty strings are written too (encoders
-// that omit them send a few bytes less: the measure is an upper bound for them).
+// that omit them send a few bytes less: the measure is an upper bound for them);
+// the idempotency key counts when the event has one (the client sends it only then).
 
 /** The fields of an event that go on the wire (a server-side NewEvent or a client's event). */
 export interface WireEvent {
@@ -15,6 +16,7 @@ export interface WireEvent {
   author?: string | undefined;
   username?: string | undefined;
   details?: Record<string, string> | undefined;
+  idempotencyKey?: string | undefined;
 }
 
 function varintBytes(n: number): number {
@@ -34,7 +36,12 @@ function stringField(s: string | undefined): number {
 
 /** Bytes one event adds to a PublishBatchRequest (its PublishRequest with the `events` tag and length). */
 export function batchEntryBytes(ev: WireEvent): number {
-  let n = stringField(ev.routingKey) + delimited(stringField(ev.kref)) + stringField(ev.author) + stringField(ev.username);
+  let n =
+    stringField(ev.routingKey) +
+    delimited(stringField(ev.kref)) +
+    stringField(ev.author) +
+    stringField(ev.username) +
+    (ev.idempotencyKey ? stringField(ev.idempotencyKey) : 0);
   for (const [k, v] of Object.entries(ev.details ?? {})) {
     n += delimited(delimited(Buffer.byteLength(k)) + delimited(Buffer.byteLength(v)));
   }

@@ -13,6 +13,7 @@ export interface DecodedPublish {
   author: string;
   details: Record<string, string>;
   username: string;
+  idempotencyKey: string;
 }
 
 /** Reads one message's fields from `r` until `end`, calling `field(number, wireType)` for each. */
@@ -51,7 +52,7 @@ function decodeEntry(buf: Buffer, start: number, end: number, into: Record<strin
 
 function decodeRequest(buf: Buffer, start: number, end: number): DecodedPublish {
   const r = new Reader(buf, start, end);
-  const out: DecodedPublish = { routingKey: "", kref: null, author: "", details: {}, username: "" };
+  const out: DecodedPublish = { routingKey: "", kref: null, author: "", details: {}, username: "", idempotencyKey: "" };
   fields(r, end, (no, wt) => {
     if (wt !== 2) return false;
     if (no === 1) out.routingKey = r.string();
@@ -63,6 +64,7 @@ function decodeRequest(buf: Buffer, start: number, end: number): DecodedPublish 
       const [s, e] = r.span();
       decodeEntry(buf, s, e, out.details);
     } else if (no === 5) out.username = r.string();
+    else if (no === 6) out.idempotencyKey = r.string();
     else return false;
     return true;
   });

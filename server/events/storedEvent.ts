@@ -2,7 +2,7 @@ import { Field } from "../redis/layout.js";
 import { type NewEvent, storedKeyProblem } from "./validateEvent.js";
 
 /** An event as read back from a stream entry. */
-export interface StoredEvent extends NewEvent {
+export interface StoredEvent extends Omit<NewEvent, "idempotencyKey"> {
   id: string;
 }
 

@@ -8,6 +8,8 @@ export interface NewEvent {
   author: string;
   username: string;
   details: Record<string, string>;
+  /** A repeat within the duplicate window is not appended again ("" or absent: no key). */
+  idempotencyKey?: string;
 }
 
 export type EventLimits = Pick<Config, "maxDetails" | "maxDetailBytes" | "maxEventBytes" | "maxFilterLength">;
@@ -21,6 +23,8 @@ export const MAX_ROUTING_KEY = 255;
 export const MAX_KREF = 1024;
 /** Longest author or username, in characters. */
 export const MAX_NAME = 255;
+/** Longest idempotency key, in UTF-8 bytes (room for a UUID, a producer id and sequence, or a source cursor with a prefix). */
+export const MAX_IDEMPOTENCY_KEY = 256;
 
 function checkName(what: string, value: string): string | null {
   if (value.length > MAX_NAME) return `${what} is longer than ${MAX_NAME} characters`;
@@ -68,6 +72,12 @@ export function validateEvent(ev: NewEvent, limits: EventLimits): string | null 
   }
   const nameProblem = checkName("author", ev.author) ?? checkName("username", ev.username);
   if (nameProblem) return nameProblem;
+  if (ev.idempotencyKey) {
+    const bytes = Buffer.byteLength(ev.idempotencyKey);
+    if (bytes > MAX_IDEMPOTENCY_KEY) return `idempotency_key is ${bytes} bytes; the limit is ${MAX_IDEMPOTENCY_KEY}`;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    if (/[\u0000-\u001f\u007f]/.test(ev.idempotencyKey)) return "idempotency_key must not contain control characters";
+  }
   let count = 0;
   let total = Buffer.byteLength(ev.routingKey) + Buffer.byteLength(ev.kref) + Buffer.byteLength(ev.author) + Buffer.byteLength(ev.username);
   for (const k in ev.details) {

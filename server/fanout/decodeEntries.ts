@@ -6,7 +6,7 @@ import { isRoutingKeyBytes, MAX_KREF } from "../events/validateEvent.js";
 import { counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
 import { Field } from "../redis/layout.js";
-import { FeedEvent } from "./feedEvent.js";
+import { FeedEvent, type StreamOrigin } from "./feedEvent.js";
 import { RawEvent } from "./rawEvent.js";
 
 /** A stream entry as the fan-out reads it (XREAD/XRANGE with Buffer replies). */
@@ -63,13 +63,13 @@ function raw(id: string, idBytes: Buffer, fields: Buffer[]): RawEvent | undefine
 }
 
 /** Decodes stream entries; an entry that is not a valid event is logged, counted and skipped. */
-export function decodeEntries(entries: readonly RawEntry[], tenantId: string, stream: string, log: Logger): FeedEvent[] {
+export function decodeEntries(entries: readonly RawEntry[], origin: StreamOrigin, stream: string, log: Logger): FeedEvent[] {
   const out: FeedEvent[] = [];
   for (const [idBytes, fields] of entries) {
     const id = idBytes.toString("latin1");
     const fast = raw(id, idBytes, fields);
     if (fast) {
-      out.push(new FeedEvent(fast, tenantId));
+      out.push(new FeedEvent(fast, origin));
       continue;
     }
     const stored = fromStreamFields(
@@ -81,7 +81,7 @@ export function decodeEntries(entries: readonly RawEntry[], tenantId: string, st
       log.warn({ stream, id, reason: stored }, "skipping stream entry that is not a valid event");
       continue;
     }
-    out.push(new FeedEvent(stored, tenantId));
+    out.push(new FeedEvent(stored, origin));
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { formatCursor } from "../cursors/cursor.js";
 import { encodeEvent } from "../events/encodeEvent.js";
 import { KREF_SCHEME } from "../events/kref.js";
 import type { StoredEvent } from "../events/storedEvent.js";
@@ -23,14 +24,28 @@ function isoTimeBytes(id: string): Buffer {
   return lastIsoBytes;
 }
 
-const tenantBytes = new Map<string, Buffer>();
-function tenantField(tenant: string): Buffer {
-  let b = tenantBytes.get(tenant);
-  if (!b) {
-    b = Buffer.from(tenant, "utf8");
-    if (tenantBytes.size < 10_000) tenantBytes.set(tenant, b);
+/**
+ * Where events come from: a tenant's stream in one epoch. Shared by every event read from that
+ * stream while its epoch holds, with the bytes each encoding needs (the tenant id, and the
+ * ".<epoch>" that turns a stream ID into a cursor) made once.
+ */
+export class StreamOrigin {
+  readonly tenantBytes: Buffer;
+  /** ".<epoch>": a cursor is the entry's ID followed by these bytes (cursors/cursor.ts). */
+  readonly cursorSuffix: Buffer;
+
+  constructor(
+    readonly tenantId: string,
+    readonly epoch: string,
+  ) {
+    this.tenantBytes = Buffer.from(tenantId, "utf8");
+    this.cursorSuffix = Buffer.from(`.${epoch}`, "latin1");
   }
-  return b;
+
+  /** The cursor of stream ID `id` in this epoch. */
+  cursor(id: string): string {
+    return formatCursor(id, this.epoch);
+  }
 }
 
 /**
@@ -53,9 +68,18 @@ export class FeedEvent implements Matchable {
 
   constructor(
     readonly source: StoredEvent | RawEvent,
-    readonly tenantId: string,
+    readonly origin: StreamOrigin,
   ) {
     this.id = source.id;
+  }
+
+  get tenantId(): string {
+    return this.origin.tenantId;
+  }
+
+  /** The event's cursor (its ID in its stream's epoch). */
+  get cursor(): string {
+    return this.origin.cursor(this.id);
   }
 
   get routingKey(): string {
@@ -102,7 +126,8 @@ export class FeedEvent implements Matchable {
     const cached = includeCursor ? this.withCursor : this.withoutCursor;
     if (cached) return cached.end - cached.start;
     const s = this.source;
-    if (s instanceof RawEvent) return rawEventSize(s, this.timeBytes(), this.tenantBytes(), includeCursor ? s.idBytes : undefined);
+    if (s instanceof RawEvent)
+      return rawEventSize(s, this.timeBytes(), this.origin.tenantBytes, includeCursor ? this.origin.cursorSuffix : undefined);
     return this.bytesFromFields(includeCursor).length;
   }
 
@@ -116,25 +141,19 @@ export class FeedEvent implements Matchable {
     if (cached) return copyRange(buf, pos, cached.buf, cached.start, cached.end);
     const s = this.source;
     if (!(s instanceof RawEvent)) return copyInto(buf, pos, this.bytesFromFields(includeCursor));
-    const end = writeRawEvent(buf, pos, s, this.timeBytes(), this.tenantBytes(), includeCursor ? s.idBytes : undefined);
+    const end = writeRawEvent(buf, pos, s, this.timeBytes(), this.origin.tenantBytes, includeCursor ? this.origin.cursorSuffix : undefined);
     const encoded = { buf, start: pos, end };
     if (includeCursor) this.withCursor = encoded;
     else this.withoutCursor = encoded;
     return end;
   }
 
-  // Sizing and writing both need these: looked up once per event.
+  // Sizing and writing both need it: looked up once per event.
   private ts: Buffer | undefined;
-  private tenant: Buffer | undefined;
 
   private timeBytes(): Buffer {
     this.ts ??= isoTimeBytes(this.id);
     return this.ts;
-  }
-
-  private tenantBytes(): Buffer {
-    this.tenant ??= tenantField(this.tenantId);
-    return this.tenant;
   }
 
   private parseKref(): void {
@@ -158,7 +177,7 @@ export class FeedEvent implements Matchable {
       tenantId: this.tenantId,
       details: s.details,
       username: s.username,
-      cursor: includeCursor ? this.id : "",
+      cursor: includeCursor ? this.cursor : "",
     });
     const encoded = { buf, start: 0, end: buf.length };
     if (includeCursor) this.withCursor = encoded;

@@ -1,12 +1,12 @@
-import type { Redis } from "ioredis";
 import { StreamgateError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import type { SgRedis } from "../redis/commands.js";
 import type { TenantKeys } from "../redis/layout.js";
 import { StreamFeed } from "./streamFeed.js";
 import { Subscription, type SubscriptionOptions } from "./subscription.js";
 
 export interface HubOptions {
-  redis: Redis;
+  redis: SgRedis;
   log: Logger;
   readBatch: number;
   lingerMs: number;

@@ -31,7 +31,7 @@ function writeBytes(dst: Buffer, pos: number, tag: number, src: Buffer): number 
 const entrySize = (k: number, v: number) => (k > 0 ? fieldSize(k) : 0) + (v > 0 ? fieldSize(v) : 0);
 
 /** Encoded size of a kumiho.Event from raw entry bytes (see {@link writeRawEvent}). */
-export function rawEventSize(ev: RawEvent, timestamp: Buffer, tenant: Buffer, cursor: Buffer | undefined): number {
+export function rawEventSize(ev: RawEvent, timestamp: Buffer, tenant: Buffer, cursorSuffix: Buffer | undefined): number {
   const { routingKey: rk, kref, author, username, spans } = ev;
   let size = fieldSize(kref.length > 0 ? fieldSize(kref.length) : 0);
   if (rk.length) size += fieldSize(rk.length);
@@ -42,14 +42,15 @@ export function rawEventSize(ev: RawEvent, timestamp: Buffer, tenant: Buffer, cu
     size += fieldSize(entrySize((spans[i + 1] as number) - (spans[i] as number), (spans[i + 4] as number) - (spans[i + 3] as number)));
   }
   if (username?.length) size += fieldSize(username.length);
-  if (cursor?.length) size += fieldSize(cursor.length);
+  if (cursorSuffix) size += fieldSize(ev.idBytes.length + cursorSuffix.length);
   return size;
 }
 
 /**
  * Writes a kumiho.Event from raw entry bytes at `pos` (which must have room
  * for {@link rawEventSize} bytes); returns the position after it. `timestamp`
- * and `tenant` are pre-encoded; `cursor` is the entry ID's bytes or none.
+ * and `tenant` are pre-encoded; the cursor is the entry ID's bytes followed by
+ * `cursorSuffix` (".<epoch>"), or none without a suffix.
  */
 export function writeRawEvent(
   buf: Buffer,
@@ -57,7 +58,7 @@ export function writeRawEvent(
   ev: RawEvent,
   timestamp: Buffer,
   tenant: Buffer,
-  cursor: Buffer | undefined,
+  cursorSuffix: Buffer | undefined,
 ): number {
   const { routingKey: rk, kref, author, username, details, spans } = ev;
   if (rk.length) pos = writeBytes(buf, pos, 0x0a, rk);
@@ -88,6 +89,11 @@ export function writeRawEvent(
     }
   }
   if (username?.length) pos = writeBytes(buf, pos, 0x3a, username);
-  if (cursor?.length) pos = writeBytes(buf, pos, 0x42, cursor);
+  if (cursorSuffix) {
+    buf[pos++] = 0x42;
+    pos = writeVarint(buf, pos, ev.idBytes.length + cursorSuffix.length);
+    pos = copyInto(buf, pos, ev.idBytes);
+    pos = copyInto(buf, pos, cursorSuffix);
+  }
   return pos;
 }

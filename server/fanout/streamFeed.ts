@@ -3,16 +3,28 @@
 // could match it (filters are indexed by their literal prefix), and handed to
 // every subscriber of that filter. Redis commands do not grow with the number
 // of subscribers.
+//
+// The feed also watches the stream's history: every read also fetches the
+// stream's epoch, and after a failed read (Redis restarted, or was replaced) it
+// checks that the last event it delivered is still there before reading on. A
+// stream created again or rolled back ends every subscriber with DATA_LOSS
+// (cursors/epoch.ts) instead of carrying on from a history that lacks events
+// they were promised.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
+import { historyDiverged } from "../cursors/checkCursor.js";
+import { bumpEpoch } from "../cursors/epoch.js";
+import { historyLost } from "../errors.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
+import type { SgRedis } from "../redis/commands.js";
+import { blockingConnection } from "../redis/connections.js";
 import type { TenantKeys } from "../redis/layout.js";
 import { compareIds, MIN_ID } from "../redis/streamIds.js";
-import { readStreamState } from "../redis/streamState.js";
+import { readStreamState, type StreamState } from "../redis/streamState.js";
 import { decodeEntries, lastId, type RawEntry } from "./decodeEntries.js";
-import type { FeedEvent } from "./feedEvent.js";
+import { type FeedEvent, StreamOrigin } from "./feedEvent.js";
 import { FilterIndex } from "./filterIndex.js";
 import { fellBehind, type Subscription } from "./subscription.js";
 
@@ -25,7 +37,7 @@ interface FilterGroup {
 }
 
 export interface FeedOptions {
-  redis: Redis;
+  redis: SgRedis;
   keys: TenantKeys;
   tenantId: string;
   log: Logger;
@@ -44,7 +56,9 @@ export interface FeedOptions {
 export class StreamFeed {
   /** Last stream ID read and dispatched; everything up to it has been offered. */
   lastId = MIN_ID;
-  readonly redis: Redis;
+  /** The tenant and the stream's epoch, which every event read carries (set by start()). */
+  origin!: StreamOrigin;
+  readonly redis: SgRedis;
   readonly keys: TenantKeys;
   readonly tenantId: string;
   readonly log: Logger;
@@ -55,6 +69,8 @@ export class StreamFeed {
   private count = 0;
   private reader: Redis | undefined;
   private stopped = false;
+  /** A read failed: before the next one, check that the stream still has the history this feed delivered. */
+  private suspect = false;
   private loopDone: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: FeedOptions) {
@@ -72,10 +88,16 @@ export class StreamFeed {
   async start(): Promise<void> {
     const state = await readStreamState(this.redis, this.keys);
     if (this.stopped) return; // stopped (server closing) while it was starting: open nothing
-    this.lastId = state.lastGeneratedId;
-    this.reader = this.redis.duplicate({ connectionName: "streamgate-feed" });
+    this.adopt(state);
+    this.reader = blockingConnection(this.redis, "streamgate-feed", this.opts.blockMs);
     this.reader.on("error", () => {}); // reconnects on its own; the loop logs failures
     this.loopDone = this.loop(this.reader);
+  }
+
+  /** Reads on from the stream's end, in its epoch. */
+  private adopt(state: StreamState): void {
+    this.origin = new StreamOrigin(this.tenantId, state.epoch);
+    this.lastId = state.lastGeneratedId;
   }
 
   add(sub: Subscription): void {
@@ -121,32 +143,85 @@ export class StreamFeed {
       readAt = performance.now();
       let reply: [Buffer, RawEntry[]][] | null;
       let trimmedUpTo: string | null;
+      let epoch: string | null;
       try {
-        // The trim marker is read right after each read: an ID above our last position
-        // means retention removed entries before this feed read them.
+        if (this.suspect) {
+          await this.verify();
+          continue;
+        }
+        // The trim marker and the epoch are read right after each read: a marker above our last
+        // position means retention removed entries before this feed read them; another epoch
+        // means the stream was created again.
         const res = await reader
           .pipeline()
           .xreadBuffer("COUNT", this.opts.readBatch, "BLOCK", this.opts.blockMs, "STREAMS", this.keys.events, this.lastId)
           .get(this.keys.trimmed)
+          .get(this.keys.epoch)
           .exec();
-        const [[readErr, read], [, marker]] = res as [[Error | null, unknown], [Error | null, string | null]];
+        const [[readErr, read], [, marker], [, readEpoch]] = res as [
+          [Error | null, unknown],
+          [Error | null, string | null],
+          [Error | null, string | null],
+        ];
         if (readErr) throw readErr;
         reply = read as [Buffer, RawEntry[]][] | null;
         trimmedUpTo = marker;
+        epoch = readEpoch;
         failures = 0;
       } catch (err) {
         if (this.stopped) return;
         failures++;
+        this.suspect = true;
         if (failures === 1 || failures % 50 === 0) this.log.warn({ err, failures }, "stream read failed; retrying");
         await sleep(Math.min(100 * failures, 2000));
+        continue;
+      }
+      if (this.stopped) return;
+      if (epoch !== this.origin.epoch) {
+        // What this read returned belongs to another history: no subscriber of this one gets it,
+        // and verify() ends them and moves the feed to the new one.
+        this.suspect = true;
         continue;
       }
       const entries = reply?.[0]?.[1];
       if (!entries || entries.length === 0 || this.stopped) continue;
       if (trimmedUpTo && compareIds(trimmedUpTo, this.lastId) > 0) this.trimmedAhead(trimmedUpTo);
       this.lastId = lastId(entries);
-      this.dispatch(decodeEntries(entries, this.tenantId, this.keys.events, this.log));
+      this.dispatch(decodeEntries(entries, this.origin, this.keys.events, this.log));
     }
+  }
+
+  /**
+   * After a failed read: Redis may have restarted without its data, or come back from an older
+   * copy. The stream must still hold the last event this feed delivered (or have trimmed it).
+   * A rolled-back stream gets a new epoch (compare-and-set: replicas that notice together agree
+   * on one), so that cursors from the old history are refused too.
+   */
+  private async verify(): Promise<void> {
+    const state = await readStreamState(this.redis, this.keys, this.lastId === MIN_ID ? "" : this.lastId);
+    if (state.epoch !== this.origin.epoch) {
+      this.historyChanged(state, state.created ? "the stream was created again (Redis lost its data)" : "the stream's history changed");
+    } else if (historyDiverged(this.lastId, state)) {
+      const epoch = await bumpEpoch(this.redis, this.keys, state.epoch);
+      this.historyChanged({ ...state, epoch }, `delivered events up to ${this.lastId} are gone (Redis was rolled back to an older copy)`);
+    }
+    this.suspect = false;
+  }
+
+  /** The stream's history changed under this feed: every subscriber ends with DATA_LOSS; new ones get the new history. */
+  private historyChanged(state: StreamState, why: string): void {
+    counters.epochChanges++;
+    const before = this.origin.epoch;
+    this.log.warn({ epoch: before, newEpoch: state.epoch, lastId: this.lastId, subscribers: this.count }, `stream history changed: ${why}`);
+    for (const sub of this.subscribers()) {
+      sub.close(
+        historyLost(
+          `${why}: events after cursor ${sub.lastSent || "(none yet)"} may be lost (epoch ${before}, now ${state.epoch})`,
+          sub.lastSent,
+        ),
+      );
+    }
+    this.adopt(state);
   }
 
   /**

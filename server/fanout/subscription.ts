@@ -4,26 +4,19 @@
 // own position (catch-up again), so it never grows memory without bound and
 // never loses an event while Redis still retains it.
 import { status } from "@grpc/grpc-js";
-import { LAST_CURSOR_TRAILER, REASON_TRAILER, SLOW_CONSUMER, StreamgateError } from "../errors.js";
+import { formatCursor } from "../cursors/cursor.js";
+import type { StartAt } from "../cursors/startAt.js";
+import { historyLost, LAST_CURSOR_TRAILER, REASON_TRAILER, SLOW_CONSUMER, StreamgateError } from "../errors.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { countDelivered, counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
 import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
 import { compareIds, idBefore, MIN_ID } from "../redis/streamIds.js";
 import { decodeEntries } from "./decodeEntries.js";
-import type { FeedEvent } from "./feedEvent.js";
+import type { FeedEvent, StreamOrigin } from "./feedEvent.js";
 import { readPage } from "./readPage.js";
 import type { EventSink } from "./sinks.js";
 import type { StreamFeed } from "./streamFeed.js";
-
-/** Where a subscription begins. */
-export type StartAt =
-  | { kind: "live" }
-  /** Strictly after this stream ID (a client cursor). */
-  | { kind: "after"; id: string }
-  /** At or after this stream ID (from a timestamp: "<ms>-0"). */
-  | { kind: "from"; id: string }
-  | { kind: "beginning" };
 
 export interface SubscriptionOptions {
   filter: EventFilter;
@@ -49,18 +42,16 @@ export class Subscription {
   state: State = "catchup";
   /** Highest stream ID this subscriber has examined or been handed. */
   position = MIN_ID;
-  /**
-   * Cursor of the last event handed to the transport, as its client may see it: "" before
-   * the first, and always "" on a tier without cursor support (its events carry none, so
-   * neither may the trailers and messages that end its stream).
-   */
-  lastSent = "";
+  /** Stream ID of the last event handed to the transport; "" before the first, and always on a tier without cursors. */
+  private lastSentId = "";
   /**
    * Set by begin(): every event strictly after this stream ID will be delivered
    * (the feed's position for a live start, the cursor for a resume); undefined
    * for from_beginning/from_timestamp, which no exclusive cursor describes.
    */
   startedAfter: string | undefined;
+  /** The stream's tenant and epoch when this subscription began (the feed ends it if the epoch changes). */
+  private origin: StreamOrigin;
   readonly filter: EventFilter;
   readonly owner: string | undefined;
   /** The tenant whose stream this reads (a tier change re-checks its tenant's subscriptions). */
@@ -86,11 +77,26 @@ export class Subscription {
     this.tenantId = feed.tenantId;
     this.start = opts.start;
     this.includeCursor = opts.includeCursor;
+    this.origin = feed.origin;
     this.done = new Promise((res) => {
       this.resolveDone = res;
     });
     if (opts.signal.aborted) this.state = "closed";
     else opts.signal.addEventListener("abort", () => this.close(undefined), { once: true });
+  }
+
+  /**
+   * Cursor of the last event handed to the transport, as its client may see it: "" before
+   * the first, and always "" on a tier without cursor support (its events carry none, so
+   * neither may the trailers and messages that end its stream).
+   */
+  get lastSent(): string {
+    return this.lastSentId && this.origin.cursor(this.lastSentId);
+  }
+
+  /** The cursor every event after which will be delivered (see {@link startedAfter}); for the response header. */
+  get startCursor(): string | undefined {
+    return this.startedAfter === undefined ? undefined : this.origin.cursor(this.startedAfter);
   }
 
   /** Events waiting in this subscriber's queue for its connection to drain. */
@@ -101,6 +107,13 @@ export class Subscription {
   /** Called by the feed right after registering: go live at once or catch up first. */
   begin(): void {
     const start = this.opts.start;
+    this.origin = this.feed.origin;
+    if (start.kind === "after" && start.epoch !== undefined && start.epoch !== this.origin.epoch) {
+      // The cursor was checked, then the stream's history changed before the subscription began.
+      const cursor = formatCursor(start.id, start.epoch);
+      this.close(historyLost(`cursor ${cursor} is from an earlier history of this stream (now epoch ${this.origin.epoch})`, cursor));
+      return;
+    }
     if (start.kind === "live") {
       this.position = this.feed.lastId;
       this.startedAfter = this.position;
@@ -155,7 +168,7 @@ export class Subscription {
   }
 
   private write(batch: readonly FeedEvent[]): boolean {
-    if (this.includeCursor) this.lastSent = (batch[batch.length - 1] as FeedEvent).id;
+    if (this.includeCursor) this.lastSentId = (batch[batch.length - 1] as FeedEvent).id;
     countDelivered(this.feed.tenantId, batch.length);
     return this.opts.sink.write(batch);
   }
@@ -219,6 +232,12 @@ export class Subscription {
     for (;;) {
       const { page, feedBefore } = await pending;
       if (this.state === "closed") return;
+      if (page.epoch !== this.origin.epoch) {
+        throw historyLost(
+          `the stream's history changed during catch-up (epoch ${this.origin.epoch}, now ${page.epoch ?? "none"}): events after cursor ${this.lastSent || "(none yet)"} may be lost`,
+          this.lastSent,
+        );
+      }
       if (start.startsWith("(") && compareIds(page.lowWater, this.position) > 0) {
         if (gapCode === status.RESOURCE_EXHAUSTED) throw fellBehind(this.lastSent, page.lowWater);
         throw new StreamgateError(
@@ -231,7 +250,7 @@ export class Subscription {
       const last = page.lastId;
       // A full page means more may follow: ask Redis for the next one while this one is decoded and sent.
       const prefetched = full && last ? request(`(${last}`) : undefined;
-      const events = decodeEntries(page.entries, feed.tenantId, feed.keys.events, feed.log);
+      const events = decodeEntries(page.entries, this.origin, feed.keys.events, feed.log);
       const matched = filter.matchesAll ? events : events.filter(filter.matches);
       if (last) this.position = last;
       if (matched.length > 0 && !this.write(matched)) await this.opts.sink.drained(this.opts.signal);

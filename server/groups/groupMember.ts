@@ -8,11 +8,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { fromStreamFields } from "../events/storedEvent.js";
-import { FeedEvent } from "../fanout/feedEvent.js";
+import { FeedEvent, type StreamOrigin } from "../fanout/feedEvent.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { countDelivered, counters } from "../observability/counters.js";
 import type { Logger } from "../observability/logger.js";
 import type { SgRedis } from "../redis/commands.js";
+import { blockingConnection } from "../redis/connections.js";
 import { type GroupKeys, REPLAYED_FROM } from "../redis/layout.js";
 import { parseId } from "../redis/streamIds.js";
 import type { GroupSettings } from "./joinGroup.js";
@@ -33,7 +34,8 @@ export interface MemberOptions {
   keys: GroupKeys;
   group: string;
   member: string;
-  tenantId: string;
+  /** The tenant and its stream's epoch when the member joined: the cursors of its deliveries. */
+  origin: StreamOrigin;
   filter: EventFilter;
   settings: GroupSettings;
   maxInFlight: number;
@@ -67,7 +69,7 @@ export class GroupMember {
   /** Runs until the signal aborts; rejects on Redis or transport failure. */
   async run(): Promise<void> {
     const { o } = this;
-    const reader: Redis = o.redis.duplicate({ connectionName: "streamgate-group-member" });
+    const reader = blockingConnection(o.redis, "streamgate-group-member", o.claimIntervalMs);
     reader.on("error", () => {});
     const stop = () => {
       this.wake?.();
@@ -262,7 +264,7 @@ export class GroupMember {
         continue;
       }
       if (isRetry) stored.id = replayedFrom(fields as string[]) ?? id;
-      const event = new FeedEvent(stored, o.tenantId);
+      const event = new FeedEvent(stored, o.origin);
       if (!o.filter.matches(event)) {
         skip.push(id);
         continue;
@@ -274,8 +276,8 @@ export class GroupMember {
     const now = Date.now();
     if (!o.autoAck) for (const d of deliveries) this.inFlight.set(d.deliveryId, now);
     const flowing = o.deliver(deliveries);
-    this.lastDelivered = (deliveries[deliveries.length - 1] as Delivery).event.id;
-    countDelivered(o.tenantId, deliveries.length);
+    this.lastDelivered = (deliveries[deliveries.length - 1] as Delivery).event.cursor;
+    countDelivered(o.origin.tenantId, deliveries.length);
     if (o.autoAck) {
       for (const d of deliveries) this.inFlight.set(d.deliveryId, now);
       await this.ack(deliveries.map((d) => d.deliveryId));

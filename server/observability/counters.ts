@@ -12,6 +12,12 @@ export const counters = {
   slowConsumerDisconnects: 0,
   /** Times retention trimmed entries before a shared reader read them. */
   feedGaps: 0,
+  /** Cursors refused and streams ended with DATA_LOSS: the stream's history changed under them. */
+  historyLost: 0,
+  /** Times a server saw a stream's history change (created again, or rolled back) and moved to a new epoch. */
+  epochChanges: 0,
+  /** Published events not appended again because their idempotency key was within the duplicate window. */
+  publishDeduplicated: 0,
   /** Consumer-group events moved to a dead-letter stream after max deliveries. */
   deadLettered: 0,
   /** Pending consumer-group entries acknowledged because their event had been trimmed. */

@@ -90,6 +90,24 @@ export function createMetricsRegistry({ hub, members, health }: MetricsSources):
   );
   totalCounter(
     registry,
+    "streamgate_publish_deduplicated_total",
+    "Published events not appended again because their idempotency key was within the duplicate window.",
+    () => counters.publishDeduplicated,
+  );
+  totalCounter(
+    registry,
+    "streamgate_history_lost_total",
+    "Resumes refused and streams ended with DATA_LOSS because the stream's history changed under them (Redis lost or rolled back data).",
+    () => counters.historyLost,
+  );
+  totalCounter(
+    registry,
+    "streamgate_epoch_changes_total",
+    "Times a shared reader found its stream created again or rolled back, and moved to the new epoch.",
+    () => counters.epochChanges,
+  );
+  totalCounter(
+    registry,
     "streamgate_feed_gaps_total",
     "Times retention trimmed events before a shared reader read them (its live subscribers were ended).",
     () => counters.feedGaps,

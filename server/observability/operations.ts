@@ -31,14 +31,17 @@ export interface OperationsOptions {
   server: Server;
   config: Config;
   redis: Redis;
+  /** The connection appends go through (its commands are timed too). */
+  writer: Redis;
   hub: Hub;
   members: MemberRegistry;
   log: Logger;
 }
 
 /** Adds health (and reflection if enabled) to `server`, starts Redis health probing and the metrics listener. */
-export async function attachOperations({ server, config, redis, hub, members, log }: OperationsOptions): Promise<Operations> {
+export async function attachOperations({ server, config, redis, writer, hub, members, log }: OperationsOptions): Promise<Operations> {
   timeRedisCommands(redis);
+  timeRedisCommands(writer);
   setTenantLabelLimit(config.metricsMaxTenants);
   const health = new Health({ redis, log, intervalMs: config.healthIntervalMs, timeoutMs: config.healthTimeoutMs });
   await health.start();

@@ -5,7 +5,7 @@
 // concurrent-stream limit, where exactness matters more, is shared in Redis
 // (streamLeases.ts).
 import { status } from "@grpc/grpc-js";
-import { StreamgateError } from "../errors.js";
+import { RETRY_AFTER_TRAILER, StreamgateError } from "../errors.js";
 import type { Tier } from "../tenancy/tiers.js";
 
 interface Bucket {
@@ -48,7 +48,7 @@ export class PublishRate {
     if (bucket.tokens < n) {
       const waitMs = Math.ceil(((n - bucket.tokens) / rate) * 1000);
       throw new StreamgateError(status.RESOURCE_EXHAUSTED, `tenant ${tenant} exceeded ${limit}; retry in ${waitMs} ms`, {
-        "retry-after-ms": String(waitMs),
+        [RETRY_AFTER_TRAILER]: String(waitMs),
       });
     }
     bucket.tokens -= n;

@@ -13,7 +13,30 @@ function script(name: string): string {
 }
 
 export interface StreamgateCommands {
-  sgAppendEvents(events: string, ...fieldsByEvent: string[]): Promise<string[]>;
+  sgAppendEvents(
+    events: string,
+    epoch: string,
+    trimmed: string,
+    dedup: string,
+    dedupA: string,
+    dedupB: string,
+    newEpoch: string,
+    windowMs: number,
+    ...fieldsByEvent: string[]
+  ): Promise<[epoch: string, ids: string[], duplicates: string]>;
+  sgStreamState(
+    events: string,
+    epoch: string,
+    trimmed: string,
+    dedup: string,
+    dedupA: string,
+    dedupB: string,
+    newEpoch: string,
+    probeId: string,
+  ): Promise<
+    [epoch: string, lastGenerated: string, first: string, maxDeleted: string, trimmedMarker: string, probeExists: number, created: number]
+  >;
+  sgBumpEpoch(epoch: string, seen: string, next: string): Promise<string>;
   sgTrim(events: string, trimmed: string, maxlen: number, minid: string, slack: number): Promise<number>;
   sgGroupJoin(
     events: string,
@@ -53,7 +76,9 @@ export interface StreamgateCommands {
 export type SgRedis = Redis & StreamgateCommands;
 
 export function withCommands(redis: Redis): SgRedis {
-  redis.defineCommand("sgAppendEvents", { numberOfKeys: 1, lua: script("appendEvents") });
+  redis.defineCommand("sgAppendEvents", { numberOfKeys: 6, lua: script("appendEvents") });
+  redis.defineCommand("sgStreamState", { numberOfKeys: 6, lua: script("streamState") });
+  redis.defineCommand("sgBumpEpoch", { numberOfKeys: 1, lua: script("bumpEpoch") });
   redis.defineCommand("sgTrim", { numberOfKeys: 2, lua: script("trim") });
   redis.defineCommand("sgGroupJoin", { numberOfKeys: 4, lua: script("groupJoin") });
   redis.defineCommand("sgGroupClaim", { numberOfKeys: 3, lua: script("groupClaim") });

@@ -2,8 +2,12 @@
 // `<prefix>:{<tenant>}:` so that all of them hash to one Redis Cluster slot.
 //
 // <prefix>:{<tenant>}:events   the tenant's event stream
+// <prefix>:{<tenant>}:epoch    string: the stream's epoch, part of every cursor (cursors/epoch.ts)
 // <prefix>:{<tenant>}:trimmed  highest stream ID removed by retention trimming
 // <prefix>:{<tenant>}:streams  sorted set of open-stream leases (member "<replica>:<n>", score = expiry ms)
+// <prefix>:{<tenant>}:dedup    string "<start ms>:<a|b>": when the current duplicate-window bucket began, and which it is
+// <prefix>:{<tenant>}:dedup:a  hash idempotency key -> stream ID, one of two buckets that take turns
+// <prefix>:{<tenant>}:dedup:b  (scripts/appendEvents.lua): a key is remembered for at least the window
 //
 // Admin data (API keys, tenant registry) sits under `<prefix>:{@admin}:`: one
 // slot, and "@" can never be part of a tenant id, so no tenant shares it.
@@ -35,8 +39,12 @@ export const Field = {
 
 export interface TenantKeys {
   events: string;
+  epoch: string;
   trimmed: string;
   streams: string;
+  dedup: string;
+  dedupA: string;
+  dedupB: string;
 }
 
 /**
@@ -47,7 +55,15 @@ export interface TenantKeys {
 export function tenantKeys(prefix: string, tenant: string): TenantKeys {
   if (!isTenantId(tenant)) throw new Error(`invalid tenant id ${JSON.stringify(tenant.slice(0, 80))}`);
   const base = `${prefix}:{${tenant}}`;
-  return { events: `${base}:events`, trimmed: `${base}:trimmed`, streams: `${base}:streams` };
+  return {
+    events: `${base}:events`,
+    epoch: `${base}:epoch`,
+    trimmed: `${base}:trimmed`,
+    streams: `${base}:streams`,
+    dedup: `${base}:dedup`,
+    dedupA: `${base}:dedup:a`,
+    dedupB: `${base}:dedup:b`,
+  };
 }
 
 export interface AdminKeys {
@@ -79,6 +95,8 @@ export function adminKeys(prefix: string): AdminKeys {
 // <prefix>:{<tenant>}:group:<name>:errors hash: pending entry ID -> last error text from a nack
 export interface GroupKeys {
   events: string;
+  /** The events stream's epoch (cursors of the group's events carry it). */
+  epoch: string;
   groups: string;
   settings: string;
   retry: string;
@@ -89,7 +107,15 @@ export interface GroupKeys {
 export function groupKeys(prefix: string, tenant: string, group: string): GroupKeys {
   const base = `${prefix}:{${tenant}}`;
   const g = `${base}:group:${group}`;
-  return { events: `${base}:events`, groups: `${base}:groups`, settings: g, retry: `${g}:retry`, dlq: `${g}:dlq`, errors: `${g}:errors` };
+  return {
+    events: `${base}:events`,
+    epoch: `${base}:epoch`,
+    groups: `${base}:groups`,
+    settings: g,
+    retry: `${g}:retry`,
+    dlq: `${g}:dlq`,
+    errors: `${g}:errors`,
+  };
 }
 
 /** Field a replayed dead letter carries in the retry stream: the event's original ID. */

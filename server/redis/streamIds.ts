@@ -1,10 +1,13 @@
-// Redis stream IDs ("<ms>-<seq>") double as Streamgate's opaque cursors.
+// Redis stream IDs ("<ms>-<seq>"): the position part of Streamgate's cursors
+// (cursors/cursor.ts adds the stream's epoch).
 
 export const MIN_ID = "0-0";
-const ID = /^(\d{1,15})-(\d{1,20})$/;
+// Canonical form only, as Redis writes IDs: no leading zeros, so that one position has one spelling
+// and two IDs of equal length compare as strings.
+const ID = /^(0|[1-9]\d{0,14})-(0|[1-9]\d{0,19})$/;
 const MAX_SEQ = "18446744073709551615";
 
-/** Parses a cursor; null when it is not a stream ID we could have issued. */
+/** Parses a stream ID in canonical form; null when it is not one Redis could have generated. */
 export function parseId(id: string): { ms: number; seq: bigint } | null {
   const m = ID.exec(id);
   if (!m) return null;
@@ -13,7 +16,11 @@ export function parseId(id: string): { ms: number; seq: bigint } | null {
   return { ms: Number(m[1]), seq };
 }
 
-/** Orders two well-formed stream IDs: negative, zero or positive. */
+/**
+ * Orders two canonical stream IDs: negative, zero or positive. Numeric: the millisecond parts
+ * as numbers (at most 15 digits, exact in a double), then the sequences by length and digits
+ * (no leading zeros, so the longer one is larger).
+ */
 export function compareIds(a: string, b: string): number {
   if (a === b) return 0;
   const da = a.indexOf("-");
@@ -21,9 +28,11 @@ export function compareIds(a: string, b: string): number {
   const ma = Number(a.slice(0, da));
   const mb = Number(b.slice(0, db));
   if (ma !== mb) return ma - mb;
+  const la = a.length - da;
+  const lb = b.length - db;
+  if (la !== lb) return la - lb;
   const sa = a.slice(da + 1);
   const sb = b.slice(db + 1);
-  if (sa.length !== sb.length) return sa.length - sb.length;
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 

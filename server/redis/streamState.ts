@@ -1,41 +1,47 @@
-import type { Redis } from "ioredis";
+import { newEpoch } from "../cursors/epoch.js";
+import type { SgRedis } from "./commands.js";
 import type { TenantKeys } from "./layout.js";
-import { compareIds, MIN_ID } from "./streamIds.js";
+import { compareIds } from "./streamIds.js";
 
-/** Where a tenant's stream begins and ends, and how far it has been trimmed. */
+/** Where a tenant's stream begins and ends, how far it has been trimmed, and its epoch. */
 export interface StreamState {
-  exists: boolean;
-  /** Highest ID ever generated (survives trimming); "0-0" for a missing stream. */
+  /** The stream's epoch (cursors/epoch.ts). */
+  epoch: string;
+  /** True when this read created the stream (it did not exist): a new epoch. */
+  created: boolean;
+  /** Highest ID ever generated (survives trimming); "0-0" for a new stream. */
   lastGeneratedId: string;
   /** First retained entry, if any. */
   firstEntryId: string | null;
   /** Highest ID known removed (retention trim or XDEL); a cursor below it has a gap. */
   lowWater: string;
+  /** Whether the entry `probeId` exists (false when none was given). */
+  probeExists: boolean;
 }
 
-function field(reply: unknown[], name: string): unknown {
-  for (let i = 0; i < reply.length; i += 2) if (reply[i] === name) return reply[i + 1];
-  return undefined;
-}
-
-/** Reads the stream's bounds atomically (MULTI: XINFO STREAM + GET trimmed marker). */
-export async function readStreamState(redis: Redis, keys: TenantKeys): Promise<StreamState> {
-  const [[, exists], [infoErr, info], [, trimmed]] = (await redis
-    .multi()
-    .exists(keys.events)
-    .call("XINFO", "STREAM", keys.events)
-    .get(keys.trimmed)
-    .exec()) as [[null, number], [Error | null, unknown[]], [null, string | null]];
-  if (!exists || infoErr) {
-    return { exists: false, lastGeneratedId: MIN_ID, firstEntryId: null, lowWater: trimmed ?? MIN_ID };
-  }
-  const maxDeleted = String(field(info, "max-deleted-entry-id") ?? MIN_ID);
-  const marker = trimmed ?? MIN_ID;
-  const first = field(info, "first-entry") as [string, unknown] | null | undefined;
+/**
+ * Reads the stream's bounds and epoch atomically (redis/scripts/streamState.lua), creating the
+ * stream, empty and with a new epoch, when it does not exist. With `probeId`, also whether that
+ * entry is still there.
+ */
+export async function readStreamState(redis: SgRedis, keys: TenantKeys, probeId = ""): Promise<StreamState> {
+  const [epoch, lastGeneratedId, first, maxDeleted, trimmed, probeExists, created] = await redis.sgStreamState(
+    keys.events,
+    keys.epoch,
+    keys.trimmed,
+    keys.dedup,
+    keys.dedupA,
+    keys.dedupB,
+    newEpoch(),
+    probeId,
+  );
+  const marker = trimmed || "0-0";
   return {
-    exists: true,
-    lastGeneratedId: String(field(info, "last-generated-id")),
-    firstEntryId: first ? first[0] : null,
+    epoch,
+    created: created === 1,
+    lastGeneratedId,
+    firstEntryId: first || null,
     lowWater: compareIds(maxDeleted, marker) > 0 ? maxDeleted : marker,
+    probeExists: probeExists === 1,
   };
 }

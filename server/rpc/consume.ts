@@ -2,12 +2,12 @@ import { once } from "node:events";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 import type { ConsumeRequest__Output } from "../../client-sdk/src/generated/streamgate/v1/ConsumeRequest.js";
 import type { JoinGroup__Output } from "../../client-sdk/src/generated/streamgate/v1/JoinGroup.js";
+import { startPosition } from "../cursors/startPosition.js";
 import { StreamgateError } from "../errors.js";
 import { encodeDeliveryResponse } from "../events/encodeEvent.js";
 import type { GroupMember } from "../groups/groupMember.js";
 import type { RpcContext } from "./context.js";
 import { startMember } from "./groupMembership.js";
-import { startPosition } from "./startPosition.js";
 import { toServiceError } from "./toServiceError.js";
 
 type Call = ServerDuplexStream<ConsumeRequest__Output, unknown>;

@@ -2,9 +2,11 @@ import type { Config } from "../config/loadConfig.js";
 import type { Hub } from "../fanout/hub.js";
 import type { MemberRegistry } from "../groups/memberRegistry.js";
 import type { Logger } from "../observability/logger.js";
+import type { PublishBudget } from "../quotas/publishBudget.js";
 import type { PublishRate } from "../quotas/publishRate.js";
 import type { StreamLeases } from "../quotas/streamLeases.js";
 import type { SgRedis } from "../redis/commands.js";
+import type { Writer } from "../redis/writer.js";
 import type { WriteTrimmer } from "../retention/writeTrimmer.js";
 import type { ResolveCaller } from "../tenancy/caller.js";
 import type { TierTable } from "../tenancy/tiers.js";
@@ -13,12 +15,16 @@ import type { TierTable } from "../tenancy/tiers.js";
 export interface RpcContext {
   config: Config;
   redis: SgRedis;
+  /** The connection appends go through (never re-sent after a broken connection). */
+  writer: Writer;
   hub: Hub;
   log: Logger;
   /** Authenticates a call; every handler but the health check calls it first. */
   resolveCaller: ResolveCaller;
   tiers: TierTable;
   publishRate: PublishRate;
+  /** Bytes of publishes waiting for Redis, bounded. */
+  publishBudget: PublishBudget;
   streamLeases: StreamLeases;
   writeTrimmer: WriteTrimmer;
   /** Open consumer-group members (ended on key revocation and shutdown). */

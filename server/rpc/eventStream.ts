@@ -1,6 +1,8 @@
 import { Metadata, type ServerWritableStream, status } from "@grpc/grpc-js";
 import type { EventStreamRequest__Output } from "../../client-sdk/src/generated/kumiho/EventStreamRequest.js";
 import { whenExpired } from "../auth/expiryTimer.js";
+import { replayStart } from "../cursors/replayStart.js";
+import { startPosition } from "../cursors/startPosition.js";
 import { credentialsEnded, LAST_CURSOR_TRAILER, StreamgateError } from "../errors.js";
 import type { EventSink } from "../fanout/sinks.js";
 import { compileEventFilter } from "../filters/eventFilter.js";
@@ -8,8 +10,6 @@ import { callLog } from "../observability/requestLog.js";
 import { tenantKeys } from "../redis/layout.js";
 import type { RpcContext } from "./context.js";
 import { startMember } from "./groupMembership.js";
-import { replayStart } from "./replayStart.js";
-import { startPosition } from "./startPosition.js";
 import { toServiceError } from "./toServiceError.js";
 
 type Call = ServerWritableStream<EventStreamRequest__Output, Buffer>;
@@ -97,7 +97,8 @@ async function serve(
     // Nothing can have been written yet: the feed dispatches and catch-up reads
     // resolve on later I/O turns, after this continuation, so the headers go first.
     const headers = new Metadata();
-    if (includeCursor && sub.startedAfter !== undefined) headers.set(START_CURSOR_HEADER, sub.startedAfter);
+    const startCursor = sub.startCursor;
+    if (includeCursor && startCursor !== undefined) headers.set(START_CURSOR_HEADER, startCursor);
     call.sendMetadata(headers);
     const err = await sub.done;
     if (signal.aborted) return;

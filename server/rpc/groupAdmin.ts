@@ -1,4 +1,5 @@
 import { type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
+import { formatCursor } from "../cursors/cursor.js";
 import { StreamgateError } from "../errors.js";
 import { type DeadLetter, listDeadLetters, purgeDeadLetters, replayDeadLetters } from "../groups/deadLetters.js";
 import { describeGroup, type GroupInfo, listGroups, requireGroup } from "../groups/groupInfo.js";
@@ -52,8 +53,10 @@ function checkIds(ids: readonly string[]): string[] {
   return [...ids];
 }
 
-function wireDeadLetter(d: DeadLetter, tenantId: string) {
+/** A dead letter on the wire; its event's cursor (the original one) in the stream's current `epoch`. */
+function wireDeadLetter(d: DeadLetter, tenantId: string, epoch: string | null) {
   const e = d.event;
+  const cursor = (id: string) => (epoch && parseId(id) ? formatCursor(id, epoch) : id);
   return {
     id: d.id,
     // The event exactly as subscribers saw it; its cursor is the original one.
@@ -66,14 +69,14 @@ function wireDeadLetter(d: DeadLetter, tenantId: string) {
           tenantId,
           details: e.details,
           username: e.username,
-          cursor: e.id,
+          cursor: cursor(e.id),
         }
       : null,
     reason: d.reason,
     error: d.error,
     failedAt: d.failedAt,
     deliveryCount: d.deliveryCount,
-    originalCursor: d.originalCursor,
+    originalCursor: cursor(d.originalCursor),
   };
 }
 
@@ -93,7 +96,8 @@ export function groupAdminHandlers(ctx: RpcContext) {
       if (req.after) checkIds([req.after]);
       const limit = Math.min(req.limit || 100, 1000);
       await requireGroup(redis, keys, req.group);
-      return { deadLetters: (await listDeadLetters(redis, keys, req.after, limit)).map((d) => wireDeadLetter(d, tenant)) };
+      const [deadLetters, epoch] = await Promise.all([listDeadLetters(redis, keys, req.after, limit), redis.get(keys.epoch)]);
+      return { deadLetters: deadLetters.map((d) => wireDeadLetter(d, tenant, epoch)) };
     }),
     ReplayDeadLetters: groupRpc<{ group: string; ids: string[] }, unknown>(ctx, async (req, keys) => {
       const ids = checkIds(req.ids ?? []);

@@ -1,7 +1,9 @@
 import { status } from "@grpc/grpc-js";
 import { whenExpired } from "../auth/expiryTimer.js";
+import { replayStart } from "../cursors/replayStart.js";
+import type { StartAt } from "../cursors/startAt.js";
 import { credentialsEnded, StreamgateError } from "../errors.js";
-import type { StartAt } from "../fanout/subscription.js";
+import { StreamOrigin } from "../fanout/feedEvent.js";
 import type { EventFilter } from "../filters/eventFilter.js";
 import { compileEventFilter } from "../filters/eventFilter.js";
 import { type Delivery, GroupMember } from "../groups/groupMember.js";
@@ -9,9 +11,9 @@ import { groupStartId, joinGroup } from "../groups/joinGroup.js";
 import { checkName, generatedMemberName } from "../groups/names.js";
 import type { SgRedis } from "../redis/commands.js";
 import { groupKeys, tenantKeys } from "../redis/layout.js";
+import { readStreamState } from "../redis/streamState.js";
 import type { Caller } from "../tenancy/caller.js";
 import type { RpcContext } from "./context.js";
-import { replayStart } from "./replayStart.js";
 
 export interface JoinRequest {
   group: string;
@@ -84,8 +86,11 @@ export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequ
   }
   const redis = ctx.redis as SgRedis;
   const keys = groupKeys(config.keyPrefix, caller.tenantId, req.group);
+  const streamKeys = tenantKeys(config.keyPrefix, caller.tenantId);
+  // The stream's epoch goes into every delivery's cursor (creating the stream if it has none yet).
+  const { epoch } = await readStreamState(redis, streamKeys);
   // A new group starting in the past starts no earlier than the tenant's retention window.
-  const start = await replayStart(redis, tenantKeys(config.keyPrefix, caller.tenantId), caller.tier, startAt);
+  const start = await replayStart(redis, streamKeys, caller.tier, startAt);
   const { created, settings } = await joinGroup(
     redis,
     keys,
@@ -104,7 +109,7 @@ export async function startMember(ctx: RpcContext, caller: Caller, req: JoinRequ
     keys,
     group: req.group,
     member: name,
-    tenantId: caller.tenantId,
+    origin: new StreamOrigin(caller.tenantId, epoch),
     filter,
     settings,
     maxInFlight: Math.min(req.maxInFlight || config.groupMaxInFlight, config.groupMaxInFlight),

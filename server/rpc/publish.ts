@@ -3,13 +3,16 @@ import type { PublishBatchRequest__Output } from "../../client-sdk/src/generated
 import type { PublishBatchResponse } from "../../client-sdk/src/generated/streamgate/v1/PublishBatchResponse.js";
 import type { PublishRequest__Output } from "../../client-sdk/src/generated/streamgate/v1/PublishRequest.js";
 import type { PublishResponse } from "../../client-sdk/src/generated/streamgate/v1/PublishResponse.js";
-import { StreamgateError } from "../errors.js";
-import { appendEvents } from "../events/appendEvents.js";
+import { formatCursor } from "../cursors/cursor.js";
+import { RETRY_AFTER_TRAILER, StreamgateError } from "../errors.js";
+import { type Appended, appendEvents } from "../events/appendEvents.js";
 import { batchBytes } from "../events/batchBytes.js";
 import { type NewEvent, validateEvent } from "../events/validateEvent.js";
-import { countPublished } from "../observability/counters.js";
+import { counters, countPublished } from "../observability/counters.js";
+import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
 import { tenantKeys } from "../redis/layout.js";
 import { idMillis } from "../redis/streamIds.js";
+import { ReplicationTimeout, WriteInterrupted } from "../redis/writer.js";
 import type { Caller } from "../tenancy/caller.js";
 import type { RpcContext } from "./context.js";
 import { toServiceError } from "./toServiceError.js";
@@ -21,6 +24,7 @@ function toNewEvent(req: PublishRequest__Output): NewEvent {
     author: req.author,
     username: req.username,
     details: req.details ?? {},
+    idempotencyKey: req.idempotencyKey ?? "",
   };
 }
 
@@ -47,13 +51,14 @@ export function publishHandler(ctx: RpcContext) {
     const caller = await ctx.resolveCaller(call.metadata);
     const ev = toNewEvent(call.request);
     check(ctx, ev);
-    const [id] = await append(ctx, caller, [ev]);
-    return { cursor: id as string, timestamp: new Date(idMillis(id as string)).toISOString() };
+    const { epoch, ids, duplicate } = await append(ctx, caller, [ev], batchBytes([ev]));
+    const id = ids[0] as string;
+    return { cursor: formatCursor(id, epoch), timestamp: new Date(idMillis(id)).toISOString(), duplicate: duplicate[0] as boolean };
   });
 }
 
 /**
- * All events or none: validated together, then appended in one MULTI/EXEC. The batch's size is checked
+ * All events or none: validated together, then appended in one atomic script. The batch's size is checked
  * first (events, then bytes: gRPC's receive limit sits above STREAMGATE_MAX_BATCH_BYTES so that an
  * oversized batch gets here), then each event; the first invalid one is named `events[i]`.
  */
@@ -78,16 +83,60 @@ export function publishBatchHandler(ctx: RpcContext) {
       );
     }
     for (const [i, ev] of events.entries()) check(ctx, ev, `events[${i}]: `);
-    return { cursors: await append(ctx, caller, events) };
+    const { epoch, ids, duplicate } = await append(ctx, caller, events, bytes);
+    return { cursors: ids.map((id) => formatCursor(id, epoch)), duplicate };
   });
 }
 
-/** The tenant's publish rate, then the append (with a retention trim when one is due). */
-async function append(ctx: RpcContext, caller: Caller, events: NewEvent[]): Promise<string[]> {
+/**
+ * The tenant's publish rate, then the append (with a retention trim when one is due) on the
+ * writer connection, holding the request's bytes in the process's publish budget meanwhile.
+ */
+async function append(ctx: RpcContext, caller: Caller, events: NewEvent[], bytes: number): Promise<Appended> {
   ctx.publishRate.take(caller.tenantId, caller.tier, events.length);
   const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
   const trim = ctx.writeTrimmer.due(keys.events, caller.tier, events.length);
-  const ids = await appendEvents(ctx.redis, keys, events, trim ? caller.tier : undefined);
-  countPublished(caller.tenantId, events.length);
-  return ids;
+  const appended = await ctx.publishBudget
+    .hold(bytes, () =>
+      ctx.writer.run((redis) => appendEvents(redis, keys, events, ctx.config.dedupWindowMs, trim ? caller.tier : undefined)),
+    )
+    .catch((err: unknown) => {
+      throw appendFailed(err, events);
+    });
+  let duplicates = 0;
+  for (const d of appended.duplicate) if (d) duplicates++;
+  counters.publishDeduplicated += duplicates;
+  countPublished(caller.tenantId, events.length - duplicates);
+  return appended;
+}
+
+/**
+ * An append that failed for want of Redis, as UNAVAILABLE with a retry hint, saying whether the
+ * events may have been stored and what a retry does then. Anything else is passed on.
+ */
+function appendFailed(err: unknown, events: readonly NewEvent[]): unknown {
+  let why: string;
+  if (err instanceof ReplicationTimeout) why = `the events are stored, but ${err.message} (STREAMGATE_WAIT_REPLICAS)`;
+  else if (err instanceof WriteInterrupted) why = `the events may or may not have been stored: ${err.message}`;
+  else if (isNotSent(err))
+    return new StreamgateError(status.UNAVAILABLE, "Redis is unavailable; nothing was stored: retry shortly", retrySoon);
+  else if (isTimeout(err)) why = "the events may or may not have been stored: Redis did not answer within STREAMGATE_REDIS_TIMEOUT_MS";
+  else if (isRedisUnavailable(err)) why = "the events may or may not have been stored: the connection to Redis failed";
+  else return err;
+  const keyed = events.every((e) => e.idempotencyKey);
+  const advice = keyed
+    ? "retry with the same idempotency keys: a repeat within the duplicate window is not stored twice"
+    : "a retry without idempotency keys may store them twice (set idempotency_key to retry safely)";
+  return new StreamgateError(status.UNAVAILABLE, `${why}; ${advice}`, retrySoon);
+}
+
+const retrySoon = { [RETRY_AFTER_TRAILER]: "100" };
+
+/** ioredis refused the command before sending it: the writer connection is down (it never queues). */
+function isNotSent(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith("Stream isn't writeable");
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === "Command timed out";
 }

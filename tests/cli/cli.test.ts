@@ -144,7 +144,7 @@ describe("publish and tail", () => {
       author: "loader",
       tenantId: "default",
     });
-    expect(events[0]?.cursor).toMatch(/^\d+-\d+$/);
+    expect(events[0]?.cursor).toMatch(/^\d+-\d+\.[0-9a-f]{8}$/);
     // Banners and the summary go to stderr.
     expect(tail.stderr).toMatch(/following .* from the beginning/);
     expect(tail.stderr).toMatch(/5 events/);

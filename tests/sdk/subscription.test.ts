@@ -5,6 +5,8 @@ import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Code, createClient, EventSubscription, StreamgateClientError } from "../../client-sdk/src/index.js";
 import { StreamgateError } from "../../server/errors.js";
+import { withCommands } from "../../server/redis/commands.js";
+import { tenantKeys } from "../../server/redis/layout.js";
 import { defaultTiers } from "../../server/tenancy/tiers.js";
 import { event, startRestartableServer, startTestServer, type TestServer, waitFor } from "../helpers.js";
 
@@ -122,14 +124,19 @@ describe("subscription handle", () => {
 });
 
 describe("errors that retrying cannot fix", () => {
-  it("INVALID_ARGUMENT and OUT_OF_RANGE are thrown at once, with no reconnect attempt", async () => {
+  it("INVALID_ARGUMENT, OUT_OF_RANGE and DATA_LOSS are thrown at once, with no reconnect attempt", async () => {
     const t = await startTestServer();
     try {
+      // Retention removed the first of two events: "1-0" has a gap after it.
+      await t.client.publishBatch([event(1), event(2)]);
+      const keys = tenantKeys(t.config.keyPrefix, t.config.tenant);
+      await withCommands(t.redis).sgTrim(keys.events, keys.trimmed, 1, "0-0", 0);
       for (const [options, code] of [
         [{ routingKeyFilter: "a..b" }, Code.INVALID_ARGUMENT],
         [{ krefFilter: "kref://+(a|aa)" }, Code.INVALID_ARGUMENT],
         [{ cursor: "not-a-cursor" }, Code.INVALID_ARGUMENT],
-        [{ cursor: "99999999999999-0" }, Code.OUT_OF_RANGE],
+        [{ cursor: "1-0" }, Code.OUT_OF_RANGE],
+        [{ cursor: "99999999999999-0" }, Code.DATA_LOSS],
       ] as const) {
         const sub = t.client.eventStream(options);
         const reconnect = vi.fn();

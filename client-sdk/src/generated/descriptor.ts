@@ -202,6 +202,10 @@ export const descriptor = {
                 "username": {
                   "type": "string",
                   "id": 5
+                },
+                "idempotencyKey": {
+                  "type": "string",
+                  "id": 6
                 }
               }
             },
@@ -214,6 +218,10 @@ export const descriptor = {
                 "timestamp": {
                   "type": "string",
                   "id": 2
+                },
+                "duplicate": {
+                  "type": "bool",
+                  "id": 3
                 }
               }
             },
@@ -232,6 +240,11 @@ export const descriptor = {
                   "rule": "repeated",
                   "type": "string",
                   "id": 1
+                },
+                "duplicate": {
+                  "rule": "repeated",
+                  "type": "bool",
+                  "id": 2
                 }
               }
             },

@@ -111,6 +111,7 @@ export interface PublishRequestFields {
   author?: string;
   username?: string;
   details?: Record<string, string>;
+  idempotencyKey?: string;
 }
 
 /** Encoded size of one PublishRequest's fields; appends the UTF-8 length of each string, in writing order, to `lens`. */
@@ -136,6 +137,8 @@ function measure(req: PublishRequestFields, lens: number[]): number {
   }
   const user = push(req.username);
   if (user) size += fieldSize(user);
+  const key = push(req.idempotencyKey);
+  if (key) size += fieldSize(key);
   return size;
 }
 
@@ -162,6 +165,8 @@ function write(buf: Buffer, pos: number, req: PublishRequestFields, lens: number
   }
   const user = next();
   if (user) pos = writeString(buf, pos, 0x2a, req.username as string, user);
+  const key = next();
+  if (key) pos = writeString(buf, pos, 0x32, req.idempotencyKey as string, key);
   return pos;
 }
 

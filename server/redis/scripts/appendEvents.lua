@@ -1,48 +1,120 @@
--- Appends a batch of events to a tenant's stream in one atomic step: one
--- command from the server instead of MULTI + one XADD per event + EXEC. Field
--- names are not sent per event (fewer, shorter arguments to build and parse):
--- the script writes the layout's names (redis/layout.ts, Field), calling XADD
--- with its arguments spelled out rather than unpacking a table per event.
+-- Appends events to a tenant's stream in one atomic step, each at most once
+-- per idempotency key within the duplicate window, and returns their IDs with
+-- the stream's epoch. Field names are not sent per event (fewer, shorter
+-- arguments to build and parse): the script writes the layout's names
+-- (redis/layout.ts, Field), calling XADD with its arguments spelled out rather
+-- than unpacking a table per event.
 --
--- KEYS[1]  the tenant's event stream
--- ARGV     per event: a mask of the optional fields present (1 author, 2 username, 4 details),
+-- Duplicate window: idempotency keys live in two hash buckets that take turns.
+-- New keys go to the current bucket; a lookup checks both. When the current
+-- bucket is `window` ms old, the older bucket is dropped and the current one
+-- becomes the older: a key is remembered for at least `window` ms and at most
+-- about twice that, at the cost of one hash field per keyed event. Time is
+-- Redis's own (TIME), so replicas with skewed clocks agree.
+--
+-- KEYS[1]  the events stream
+-- KEYS[2]  the epoch (string)
+-- KEYS[3]  the "trimmed" marker
+-- KEYS[4]  the duplicate-window state: "<start ms>:<a|b>" (the current bucket and when it began)
+-- KEYS[5]  bucket a, KEYS[6] bucket b (hashes: idempotency key -> stream ID)
+-- ARGV[1]  a new epoch, used when the stream is created (or has none)
+-- ARGV[2]  the duplicate window in ms
+-- ARGV[3.] per event: a mask of the optional fields present (1 author, 2 username,
+--          4 details, 8 idempotency key), the idempotency key if present,
 --          routing_key, kref, then the optional fields present, in that order
--- Returns  the new entries' IDs, in order
-local key = KEYS[1]
-local ids = {}
-local i = 1
-local n = #ARGV
-while i <= n do
-  local mask = ARGV[i]
-  local rk, kref = ARGV[i + 1], ARGV[i + 2]
-  local id
-  if mask == '0' then
-    id = redis.call('XADD', key, '*', 'routing_key', rk, 'kref', kref)
-    i = i + 3
-  elseif mask == '1' then
-    id = redis.call('XADD', key, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 3])
-    i = i + 4
-  elseif mask == '2' then
-    id = redis.call('XADD', key, '*', 'routing_key', rk, 'kref', kref, 'username', ARGV[i + 3])
-    i = i + 4
-  elseif mask == '3' then
-    id = redis.call('XADD', key, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 3], 'username', ARGV[i + 4])
-    i = i + 5
-  elseif mask == '4' then
-    id = redis.call('XADD', key, '*', 'routing_key', rk, 'kref', kref, 'details', ARGV[i + 3])
-    i = i + 4
-  elseif mask == '5' then
-    id = redis.call('XADD', key, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 3], 'details', ARGV[i + 4])
-    i = i + 5
-  elseif mask == '6' then
-    id = redis.call('XADD', key, '*', 'routing_key', rk, 'kref', kref, 'username', ARGV[i + 3], 'details', ARGV[i + 4])
-    i = i + 5
-  elseif mask == '7' then
-    id = redis.call('XADD', key, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 3], 'username', ARGV[i + 4], 'details', ARGV[i + 5])
-    i = i + 6
-  else
-    return redis.error_reply('appendEvents: bad field mask ' .. tostring(mask))
+-- Returns  {epoch, {ID per event}, a "0"/"1" per event: "1" when it was a duplicate
+--           (not appended; its ID is the first one's)}
+local stream, epochKey = KEYS[1], KEYS[2]
+local epoch
+if redis.call('EXISTS', stream) == 0 then
+  -- This append creates the stream: a new incarnation, with a new epoch and nothing of an
+  -- earlier one (the same as streamState.lua, which readers use).
+  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+  epoch = ARGV[1]
+  redis.call('SET', epochKey, epoch)
+else
+  epoch = redis.call('GET', epochKey)
+  if not epoch then
+    epoch = ARGV[1]
+    redis.call('SET', epochKey, epoch)
   end
-  ids[#ids + 1] = id
 end
-return ids
+
+local window = tonumber(ARGV[2])
+local current, older -- the buckets, looked up on the first keyed event
+local function buckets()
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local state = redis.call('GET', KEYS[4])
+  local which = 'a'
+  if state then
+    local sep = string.find(state, ':', 1, true)
+    local started = tonumber(string.sub(state, 1, sep - 1))
+    which = string.sub(state, sep + 1)
+    if now - started >= window then
+      which = (which == 'a') and 'b' or 'a'
+      redis.call('UNLINK', which == 'a' and KEYS[5] or KEYS[6])
+      redis.call('SET', KEYS[4], now .. ':' .. which)
+    end
+  else
+    redis.call('SET', KEYS[4], now .. ':a')
+  end
+  if which == 'a' then return KEYS[5], KEYS[6] end
+  return KEYS[6], KEYS[5]
+end
+
+local ids, dups = {}, {}
+local wrote = false
+local i, n = 3, #ARGV
+while i <= n do
+  local mask = tonumber(ARGV[i])
+  local key
+  i = i + 1
+  if mask >= 8 then
+    key = ARGV[i]
+    mask = mask - 8
+    i = i + 1
+  end
+  local seen = false
+  if key then
+    if not current then current, older = buckets() end
+    seen = redis.call('HGET', current, key) or redis.call('HGET', older, key)
+  end
+  local rk, kref = ARGV[i], ARGV[i + 1]
+  local width = (mask == 0 and 2) or ((mask == 3 or mask == 5 or mask == 6) and 4) or (mask == 7 and 5) or 3
+  if seen then
+    ids[#ids + 1] = seen
+    dups[#dups + 1] = '1'
+  else
+    local id
+    if mask == 0 then
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref)
+    elseif mask == 1 then
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 2])
+    elseif mask == 2 then
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'username', ARGV[i + 2])
+    elseif mask == 3 then
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 2], 'username', ARGV[i + 3])
+    elseif mask == 4 then
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'details', ARGV[i + 2])
+    elseif mask == 5 then
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 2], 'details', ARGV[i + 3])
+    elseif mask == 6 then
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'username', ARGV[i + 2], 'details', ARGV[i + 3])
+    elseif mask == 7 then
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 2], 'username', ARGV[i + 3], 'details', ARGV[i + 4])
+    else
+      return redis.error_reply('appendEvents: bad field mask ' .. tostring(ARGV[i - 1]))
+    end
+    if key then
+      redis.call('HSET', current, key, id)
+      wrote = true
+    end
+    ids[#ids + 1] = id
+    dups[#dups + 1] = '0'
+  end
+  i = i + width
+end
+-- An idle tenant's buckets expire on their own; a busy one's are dropped as they take turns.
+if wrote and redis.call('PTTL', current) == -1 then redis.call('PEXPIRE', current, 2 * window) end
+return {epoch, ids, table.concat(dups)}

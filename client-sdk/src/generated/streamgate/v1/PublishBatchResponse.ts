@@ -7,6 +7,11 @@ export interface PublishBatchResponse {
    * Cursors of the appended events, in request order.
    */
   'cursors'?: (string)[];
+  /**
+   * Per event, in request order: true when its idempotency key was seen within
+   * the duplicate window (not appended again; its cursor is the original one).
+   */
+  'duplicate'?: (boolean)[];
 }
 
 export interface PublishBatchResponse__Output {
@@ -14,4 +19,9 @@ export interface PublishBatchResponse__Output {
    * Cursors of the appended events, in request order.
    */
   'cursors': (string)[];
+  /**
+   * Per event, in request order: true when its idempotency key was seen within
+   * the duplicate window (not appended again; its cursor is the original one).
+   */
+  'duplicate': (boolean)[];
 }

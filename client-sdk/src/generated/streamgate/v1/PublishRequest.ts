@@ -12,6 +12,13 @@ export interface PublishRequest {
   'author'?: (string);
   'details'?: ({[key: string]: string});
   'username'?: (string);
+  /**
+   * Makes retries safe: a second publish with the same key within the
+   * tenant's duplicate window (STREAMGATE_DEDUP_WINDOW_MS, default 2 minutes)
+   * is not appended again; it is answered with the first one's cursor and
+   * `duplicate` set. At most 256 bytes; "" = no key.
+   */
+  'idempotencyKey'?: (string);
 }
 
 export interface PublishRequest__Output {
@@ -23,4 +30,11 @@ export interface PublishRequest__Output {
   'author': (string);
   'details': ({[key: string]: string});
   'username': (string);
+  /**
+   * Makes retries safe: a second publish with the same key within the
+   * tenant's duplicate window (STREAMGATE_DEDUP_WINDOW_MS, default 2 minutes)
+   * is not appended again; it is answered with the first one's cursor and
+   * `duplicate` set. At most 256 bytes; "" = no key.
+   */
+  'idempotencyKey': (string);
 }

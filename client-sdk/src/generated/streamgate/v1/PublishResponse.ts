@@ -11,6 +11,11 @@ export interface PublishResponse {
    * ISO-8601 UTC time the server stamped on the event.
    */
   'timestamp'?: (string);
+  /**
+   * True when the idempotency key was seen within the duplicate window: the
+   * event was not appended again, and cursor is the original one's.
+   */
+  'duplicate'?: (boolean);
 }
 
 export interface PublishResponse__Output {
@@ -22,4 +27,9 @@ export interface PublishResponse__Output {
    * ISO-8601 UTC time the server stamped on the event.
    */
   'timestamp': (string);
+  /**
+   * True when the idempotency key was seen within the duplicate window: the
+   * event was not appended again, and cursor is the original one's.
+   */
+  'duplicate': (boolean);
 }

@@ -1,4 +1,3 @@
-import type { StartAt } from "../fanout/subscription.js";
 import type { SgRedis } from "../redis/commands.js";
 import type { TenantKeys } from "../redis/layout.js";
 import { compareIds } from "../redis/streamIds.js";
@@ -6,14 +5,16 @@ import { windowStart } from "../retention/retentionWindow.js";
 import { trimStream } from "../retention/trimStream.js";
 import type { Tier } from "../tenancy/tiers.js";
 import { checkCursor } from "./checkCursor.js";
+import type { StartAt } from "./startAt.js";
 
 /**
  * Bounds a replay (from_beginning, from_timestamp or a cursor) by the tier's
  * retention: the stream is first trimmed to the tier (exact buffer size and
  * time window, so a replay never returns what the tier does not keep, even if
  * no write or sweep trimmed it yet), then the start is moved up to the
- * window's start, and a cursor with events missing after it is refused with
- * OUT_OF_RANGE naming the earliest available cursor.
+ * window's start, and a cursor is checked (checkCursor.ts): one with events
+ * missing after it is refused with OUT_OF_RANGE naming the earliest available
+ * cursor, one from another history of the stream with DATA_LOSS.
  */
 export async function replayStart(redis: SgRedis, keys: TenantKeys, tier: Tier, start: StartAt, nowMs = Date.now()): Promise<StartAt> {
   if (start.kind === "live") return start;
@@ -25,7 +26,7 @@ export async function replayStart(redis: SgRedis, keys: TenantKeys, tier: Tier, 
     case "from":
       return from !== undefined && compareIds(start.id, from) < 0 ? { kind: "from", id: from } : start;
     case "after":
-      await checkCursor(redis, keys, start.id, from);
-      return start;
+      // A cursor without an epoch (the older form) continues in the epoch it was checked against.
+      return { ...start, epoch: await checkCursor(redis, keys, start, from) };
   }
 }

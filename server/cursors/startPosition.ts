@@ -1,17 +1,18 @@
 import { status } from "@grpc/grpc-js";
 import type { EventStreamRequest__Output } from "../../client-sdk/src/generated/kumiho/EventStreamRequest.js";
 import { StreamgateError } from "../errors.js";
-import type { StartAt } from "../fanout/subscription.js";
-import { parseId } from "../redis/streamIds.js";
 import type { Tier } from "../tenancy/tiers.js";
+import { type Cursor, parseCursor } from "./cursor.js";
+import type { StartAt } from "./startAt.js";
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function parseCursor(cursor: string): string {
-  if (!parseId(cursor)) {
+function readCursor(text: string): Cursor {
+  const cursor = parseCursor(text);
+  if (!cursor) {
     throw new StreamgateError(
       status.INVALID_ARGUMENT,
-      `cursor "${cursor.slice(0, 64)}" is malformed: pass the cursor of an event this server sent (e.g. "1700000000000-0")`,
+      `cursor "${text.slice(0, 64)}" is malformed: pass the cursor of an event this server sent, unchanged (e.g. "1700000000000-0.9f3a1c02")`,
     );
   }
   return cursor;
@@ -54,7 +55,8 @@ export function startPosition(req: EventStreamRequest__Output, tier: Tier): Star
     const cursor = legacy || req.fromCursor || "";
     if (!tier.supportsCursor) throw denied(tier, "resuming from a cursor", "cursor support");
     if (cursor === "") throw new StreamgateError(status.INVALID_ARGUMENT, "from_cursor is empty");
-    return { kind: "after", id: parseCursor(cursor) };
+    const { id, epoch } = readCursor(cursor);
+    return { kind: "after", id, epoch };
   }
   if (which === "fromTimestamp") {
     if (!tier.supportsReplay) throw denied(tier, "from_timestamp", "replay");
