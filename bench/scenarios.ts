@@ -236,15 +236,28 @@ export const scenarios: Scenario[] = [
   },
   {
     name: "publish-batch",
-    title: "Publishing batches of 100 events, 16 batches in flight (enough to keep every system busy), no subscribers",
+    title:
+      "Publishing batches of 100 events, 16 batches in flight (enough to keep every system busy), no subscribers; Streamgate with the SDK's idempotency keys (its default: deduplicated in Redis) and without",
     columns: ["eventsPerSec", "correct", "serverCpuUsPerEvent", "redisCpuUsPerEvent", "clientCpuUsPerEvent", "redisCmdsPerEvent"],
-    cases: ({ quick, nats }) =>
-      systems(["streamgate", "bare-grpc", "ioredis", "nats"], nats).map((system) => ({
-        scenario: "publish-batch",
-        variant: quick ? "20k events" : "200k events",
-        system,
-        run: (svc) => runPublish({ system, total: quick ? 20_000 : 200_000, batch: 100, window: 16 }, svc) as unknown as Promise<Metrics>,
-      })),
+    cases: ({ quick, nats }) => {
+      const total = quick ? 20_000 : 200_000;
+      const variant = quick ? "20k events" : "200k events";
+      const plan = (system: SystemName, keys?: boolean) => ({ system, total, batch: 100, window: 16, keys });
+      return [
+        ...systems(["streamgate", "bare-grpc", "ioredis", "nats"], nats).map((system) => ({
+          scenario: "publish-batch",
+          variant,
+          system,
+          run: (svc: Services) => runPublish(plan(system), svc) as unknown as Promise<Metrics>,
+        })),
+        {
+          scenario: "publish-batch",
+          variant: `${variant}, no keys`,
+          system: "streamgate" as SystemName,
+          run: (svc: Services) => runPublish(plan("streamgate", false), svc) as unknown as Promise<Metrics>,
+        },
+      ];
+    },
   },
   {
     name: "groups-3",

@@ -11,6 +11,8 @@ export interface PublishPlan {
   total: number;
   batch: number;
   window: number;
+  /** Streamgate: publish with the SDK's idempotency keys (default) or none. */
+  keys?: boolean;
 }
 
 export interface PublishMetrics {
@@ -38,7 +40,14 @@ export async function runPublish(plan: PublishPlan, svc: Services): Promise<Publ
     if (process.env.BENCH_PROFILE_CLIENT) await publisher.call("profileStart");
     const cpu0 = cpu();
     const cmds0 = await inst.commands();
-    const job: PublishJob = { ...inst.publisher, total: plan.total, projects: 10, batch: plan.batch, window: plan.window };
+    const job: PublishJob = {
+      ...inst.publisher,
+      total: plan.total,
+      projects: 10,
+      batch: plan.batch,
+      window: plan.window,
+      keys: plan.keys,
+    };
     const r = await publisher.call<PublishResult>("publish", job);
     const cpu1 = cpu();
     await prof.stop();

@@ -26,6 +26,8 @@ export interface PublishJob {
   batch: number;
   /** Calls in flight at once. */
   window: number;
+  /** grpc: send the SDK's idempotency keys (its default); false sends none. */
+  keys?: boolean;
 }
 
 export interface PublishResult {
@@ -45,7 +47,7 @@ async function sender(job: PublishJob): Promise<{ send: SendBatch; close(): Prom
   };
   switch (job.kind) {
     case "grpc": {
-      const client = createClient({ address: job.address as string });
+      const client = createClient({ address: job.address as string, autoIdempotencyKeys: job.keys !== false });
       return {
         async send(seqs) {
           const events = seqs.map((s) => {

@@ -95,6 +95,8 @@ export class Tally {
 
 /** Records a delivery whose position is a Redis stream ID "<ms>-<seq>". */
 export function recordAtStreamId(tally: Tally, seq: number, sentAt: number, id: string): void {
+  // A Streamgate cursor is the stream ID followed by ".<epoch>"; a raw Redis ID has no suffix.
   const dash = id.indexOf("-");
-  tally.record(seq, sentAt, Number(id.slice(0, dash)), Number(id.slice(dash + 1)));
+  const dot = id.indexOf(".", dash);
+  tally.record(seq, sentAt, Number(id.slice(0, dash)), Number(id.slice(dash + 1, dot < 0 ? undefined : dot)));
 }

@@ -1,10 +1,13 @@
-// The cursor file of `streamgate tail --cursor-file`: read at start to continue
-// where the last run stopped, rewritten as events are printed. Writes replace
-// the file atomically (write a temp file, then rename), so a crash never leaves
-// half a cursor; they are coalesced to one per WRITE_INTERVAL_MS and flushed
-// at exit, so after a hard kill the file may lag (a restart then repeats a few
-// events) but never runs ahead of what was printed.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+// The cursor file of `streamgate tail --cursor-file` and `streamgate copy`:
+// read at start to continue where the last run stopped, rewritten as events are
+// handled. Writes replace the file atomically (write a temp file, fsync it, then
+// rename), so neither a kill nor a power cut leaves half a cursor or an empty
+// file (which would read as "no cursor" and start over). tail's saves are
+// coalesced to one per WRITE_INTERVAL_MS and flushed at exit, so after a hard
+// kill the file may lag (a restart then repeats a few events) but never runs
+// ahead of what was printed; copy writes each cursor at once (write()), right
+// after the destination acknowledged its batch.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { CliError, UsageError } from "./cliError.js";
 import { ExitCode } from "./exitCodes.js";
 
@@ -12,6 +15,7 @@ const WRITE_INTERVAL_MS = 100;
 // A cursor as servers issue them: "<ms>-<seq>.<epoch>", or the older "<ms>-<seq>".
 const CURSOR = /^\d{1,15}-\d{1,20}(\.[0-9a-z]{1,32})?$/;
 
+/** A file holding one cursor: where a command stopped, so that its next run continues from there. */
 export class CursorFile {
   private pending: string | undefined;
   private written: string | undefined;
@@ -54,6 +58,13 @@ export class CursorFile {
     }
   }
 
+  /** Writes `cursor` now, not coalesced: when this returns, the file holds it (and any pending save is dropped). */
+  write(cursor: string): void {
+    if (this.failure) throw this.failure;
+    this.pending = cursor;
+    this.flush();
+  }
+
   /** Writes the latest cursor now (if it changed) and cancels any pending write. */
   flush(): void {
     clearTimeout(this.timer);
@@ -62,7 +73,14 @@ export class CursorFile {
     if (cursor === undefined || cursor === this.written) return;
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, `${cursor}\n`);
+      const fd = openSync(tmp, "w");
+      try {
+        writeSync(fd, `${cursor}\n`);
+        // On disk before the rename makes it the file: else a power cut could leave the new name empty.
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(tmp, this.path);
     } catch (err) {
       throw new CliError(ExitCode.failure, `cannot write cursor file ${this.path}: ${(err as Error).message}`);

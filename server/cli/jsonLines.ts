@@ -11,30 +11,6 @@ export class BadLineError extends Error {
   }
 }
 
-/**
- * Splits a byte stream into lines as chunks arrive (constant memory, and the
- * reader is paused by the for-await while the caller publishes). Yields each
- * line with its 1-based number and how many bytes have been read so far.
- */
-export async function* lines(input: AsyncIterable<Buffer | string>): AsyncGenerator<{ text: string; number: number; bytesRead: number }> {
-  let rest = "";
-  let number = 0;
-  let bytesRead = 0;
-  const decoder = new TextDecoder();
-  for await (const chunk of input) {
-    bytesRead += chunk.length;
-    rest += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    let nl = rest.indexOf("\n");
-    while (nl >= 0) {
-      yield { text: rest.slice(0, nl).replace(/\r$/, ""), number: ++number, bytesRead };
-      rest = rest.slice(nl + 1);
-      nl = rest.indexOf("\n");
-    }
-  }
-  rest += decoder.decode();
-  if (rest.length > 0) yield { text: rest.replace(/\r$/, ""), number: ++number, bytesRead };
-}
-
 function optionalString(o: Record<string, unknown>, key: string, line: number): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
@@ -42,12 +18,21 @@ function optionalString(o: Record<string, unknown>, key: string, line: number): 
   return v;
 }
 
+/** A parsed input line: the event, and the fields that give it its idempotency key. */
+export interface EventLine {
+  event: NewEvent;
+  /** The line's own `idempotencyKey` ("" counts as none). */
+  idempotencyKey?: string;
+  /** The line's `cursor` (as `tail --json` prints it) when it is a non-empty string. */
+  cursor?: string;
+}
+
 /**
- * Parses one JSON line `{routingKey, kref, author?, username?, details?}` into
- * an event. Other fields (e.g. cursor and timestamp from `tail --json`) are
- * ignored; the server validates the values themselves.
+ * Parses one JSON line `{routingKey, kref, author?, username?, details?, idempotencyKey?}` into
+ * an event. A string `cursor` (from `tail --json`) is returned for the idempotency key; other
+ * fields (timestamp, tenantId) are ignored; the server validates the values themselves.
  */
-export function parseEventLine(text: string, line: number): NewEvent {
+export function parseEventLine(text: string, line: number): EventLine {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -74,5 +59,10 @@ export function parseEventLine(text: string, line: number): NewEvent {
     }
     event.details = o.details as Record<string, string>;
   }
-  return event;
+  const parsedLine: EventLine = { event };
+  const idempotencyKey = optionalString(o, "idempotencyKey", line);
+  if (idempotencyKey) parsedLine.idempotencyKey = idempotencyKey;
+  // Lenient, as before this field had a meaning: a cursor that is not a string is ignored, not an error.
+  if (typeof o.cursor === "string" && o.cursor !== "") parsedLine.cursor = o.cursor;
+  return parsedLine;
 }

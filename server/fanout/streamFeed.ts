@@ -91,6 +91,11 @@ export class StreamFeed {
     this.adopt(state);
     this.reader = blockingConnection(this.redis, "streamgate-feed", this.opts.blockMs);
     this.reader.on("error", () => {}); // reconnects on its own; the loop logs failures
+    // ioredis re-sends the read in flight after a reconnect, so the loop may see no error at all:
+    // whatever that read returns comes from a Redis that may have lost data, and is checked first.
+    this.reader.on("close", () => {
+      this.suspect = true;
+    });
     this.loopDone = this.loop(this.reader);
   }
 
@@ -177,6 +182,8 @@ export class StreamFeed {
         continue;
       }
       if (this.stopped) return;
+      // The connection broke under this read (and the read was re-sent): verify before dispatching.
+      if (this.suspect) continue;
       if (epoch !== this.origin.epoch) {
         // What this read returned belongs to another history: no subscriber of this one gets it,
         // and verify() ends them and moves the feed to the new one.

@@ -93,7 +93,10 @@ describe("bad command lines exit 2 with one clear line", () => {
   it("as spawned processes: unknown command, unknown option, no command", async () => {
     const [unknown, option, none] = await Promise.all([runCli(["frob"], env), runCli(["tail", "--bogus"], env), runCli([], env)]);
     expect(unknown.code).toBe(2);
-    expectOneLineError(unknown.stderr, /^streamgate: unknown command "frob"; commands: serve, tail, publish, caps, health, groups, keys/);
+    expectOneLineError(
+      unknown.stderr,
+      /^streamgate: unknown command "frob"; commands: serve, tail, publish, copy, caps, health, groups, keys/,
+    );
     expect(option.code).toBe(2);
     expectOneLineError(option.stderr, /^streamgate tail: unknown option --bogus \(see streamgate tail --help\)$/);
     expect(none.code).toBe(2);
@@ -444,8 +447,9 @@ describe("publish sizes its batches by bytes", () => {
     expect(await stored()).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
 
     // The default budget (1 MiB) is above this server's 64 KiB: the first batch is refused, and from then on they fit.
+    // (A long linger, so that the first batch is the full 320 KB however the pipe delivers it.)
     const [ok1, refused1] = [await batches("OK"), await batches("INVALID_ARGUMENT")];
-    const adapts = await runCli(["publish"], smallEnv, input());
+    const adapts = await runCli(["publish", "--linger-ms", "60000"], smallEnv, input());
     expect(adapts.code).toBe(0);
     expect(adapts.stderr).toMatch(/published 40 events/);
     expect((await batches("INVALID_ARGUMENT")) - refused1).toBe(1);
@@ -462,7 +466,7 @@ describe("publish sizes its batches by bytes", () => {
     ).join("\n");
     // 1.6 MB in one batch: over this server's receive limit (64 KiB + 1 MiB), so gRPC refuses it before the handler.
     const r = await runCli(
-      ["publish", "--batch-bytes", "4194304", "--batch-size", "1000"],
+      ["publish", "--batch-bytes", "4194304", "--batch-size", "1000", "--linger-ms", "60000"],
       { STREAMGATE_ADDRESS: small.app.address },
       many,
     );

@@ -1,6 +1,5 @@
 // Auto-resume when the server process dies without a word: SIGKILL mid-stream (no UNAVAILABLE, no
 // last-cursor trailer, just a dropped connection), then a new process on the same port.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,37 +7,8 @@ import { createClient } from "../../client-sdk/src/index.js";
 import { tenantKeys } from "../../server/redis/layout.js";
 import { freePort } from "../../server/redis/localRedis.js";
 import { idOf, redisUrl, sleep, waitFor } from "../helpers.js";
+import { killed, spawnServer } from "../spawnServer.js";
 import { consume, startPublisher } from "./streamHelpers.js";
-
-/** `npm start`'s entry point as a child process; resolves once it logs that it is listening. */
-async function spawnServer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let buf = "";
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('"msg":"streamgate listening"')) {
-        child.stdout?.off("data", onData);
-        child.stdout?.resume(); // keep draining its logs
-        resolve();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`server exited with ${code} before listening`)));
-  });
-  return child;
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
 
 describe("auto-resume after the server process is killed", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
