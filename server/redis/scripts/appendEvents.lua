@@ -41,7 +41,7 @@ else
 end
 
 local window = tonumber(ARGV[2])
-local current, older -- the buckets, looked up on the first keyed event
+local current, older -- the buckets, when the batch has keys
 local function buckets()
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -63,58 +63,80 @@ local function buckets()
   return KEYS[6], KEYS[5]
 end
 
-local ids, dups = {}, {}
-local wrote = false
+-- First pass: where each event's arguments start, and its key. The keys are then looked up in
+-- both buckets with a few HMGETs per batch rather than two HGETs per event (a call from Lua costs
+-- about as much as the lookup itself), in chunks that stay within Lua's unpack limit.
+local starts, keys = {}, {}
 local i, n = 3, #ARGV
 while i <= n do
   local mask = tonumber(ARGV[i])
-  local key
-  i = i + 1
+  local key = false
   if mask >= 8 then
-    key = ARGV[i]
+    key = ARGV[i + 1]
     mask = mask - 8
     i = i + 1
   end
-  local seen = false
-  if key then
-    if not current then current, older = buckets() end
-    seen = redis.call('HGET', current, key) or redis.call('HGET', older, key)
+  if mask > 7 or mask < 0 then return redis.error_reply('appendEvents: bad field mask ' .. tostring(ARGV[i])) end
+  starts[#starts + 1] = i + 1
+  keys[#keys + 1] = key
+  i = i + 1 + ((mask == 0 and 2) or ((mask == 3 or mask == 5 or mask == 6) and 4) or (mask == 7 and 5) or 3)
+end
+
+local CHUNK = 1000
+local seen = {} -- key -> ID, from the buckets or appended earlier in this batch
+local keyed = {}
+for e = 1, #keys do if keys[e] then keyed[#keyed + 1] = keys[e] end end
+if #keyed > 0 then
+  current, older = buckets()
+  for _, bucket in ipairs({older, current}) do
+    for from = 1, #keyed, CHUNK do
+      local to = math.min(from + CHUNK - 1, #keyed)
+      local found = redis.call('HMGET', bucket, unpack(keyed, from, to))
+      for j = 1, #found do if found[j] then seen[keyed[from + j - 1]] = found[j] end end
+    end
   end
-  local rk, kref = ARGV[i], ARGV[i + 1]
-  local width = (mask == 0 and 2) or ((mask == 3 or mask == 5 or mask == 6) and 4) or (mask == 7 and 5) or 3
-  if seen then
-    ids[#ids + 1] = seen
-    dups[#dups + 1] = '1'
+end
+
+local ids, dups, fresh = {}, {}, {}
+for e = 1, #starts do
+  local key = keys[e]
+  local id = key and seen[key]
+  if id then
+    dups[e] = '1'
   else
-    local id
+    local a = starts[e]
+    local mask = tonumber(ARGV[a - 1 - (key and 1 or 0)]) % 8
+    local rk, kref = ARGV[a], ARGV[a + 1]
     if mask == 0 then
       id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref)
     elseif mask == 1 then
-      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 2])
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[a + 2])
     elseif mask == 2 then
-      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'username', ARGV[i + 2])
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'username', ARGV[a + 2])
     elseif mask == 3 then
-      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 2], 'username', ARGV[i + 3])
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[a + 2], 'username', ARGV[a + 3])
     elseif mask == 4 then
-      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'details', ARGV[i + 2])
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'details', ARGV[a + 2])
     elseif mask == 5 then
-      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 2], 'details', ARGV[i + 3])
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[a + 2], 'details', ARGV[a + 3])
     elseif mask == 6 then
-      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'username', ARGV[i + 2], 'details', ARGV[i + 3])
-    elseif mask == 7 then
-      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[i + 2], 'username', ARGV[i + 3], 'details', ARGV[i + 4])
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'username', ARGV[a + 2], 'details', ARGV[a + 3])
     else
-      return redis.error_reply('appendEvents: bad field mask ' .. tostring(ARGV[i - 1]))
+      id = redis.call('XADD', stream, '*', 'routing_key', rk, 'kref', kref, 'author', ARGV[a + 2], 'username', ARGV[a + 3], 'details', ARGV[a + 4])
     end
     if key then
-      redis.call('HSET', current, key, id)
-      wrote = true
+      seen[key] = id
+      fresh[#fresh + 1] = key
+      fresh[#fresh + 1] = id
     end
-    ids[#ids + 1] = id
-    dups[#dups + 1] = '0'
+    dups[e] = '0'
   end
-  i = i + width
+  ids[e] = id
 end
--- An idle tenant's buckets expire on their own; a busy one's are dropped as they take turns.
-if wrote and redis.call('PTTL', current) == -1 then redis.call('PEXPIRE', current, 2 * window) end
+-- The new keys, in chunks of pairs; an idle tenant's buckets expire on their own, a busy one's are
+-- dropped as they take turns.
+for from = 1, #fresh, 2 * CHUNK do
+  redis.call('HSET', current, unpack(fresh, from, math.min(from + 2 * CHUNK - 1, #fresh)))
+end
+if #fresh > 0 and redis.call('PTTL', current) == -1 then redis.call('PEXPIRE', current, 2 * window) end
 return {epoch, ids, table.concat(dups)}
