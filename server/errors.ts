@@ -35,13 +35,17 @@ export const HISTORY_LOST = "data-loss";
 
 /**
  * DATA_LOSS: the events after `lastCursor` cannot all be delivered because the stream's history
- * changed (see {@link HISTORY_LOST}).
+ * changed (see {@link HISTORY_LOST}). `advice` says how to carry on.
  */
-export function historyLost(why: string, lastCursor: string): StreamgateError {
+export function historyLost(
+  why: string,
+  lastCursor: string,
+  advice = "resubscribe live or from_beginning to continue with what the stream holds now",
+): StreamgateError {
   counters.historyLost++;
   return new StreamgateError(
     status.DATA_LOSS,
-    `${why}. Nothing was skipped silently: resubscribe live or from_beginning to continue with what the stream holds now.`,
+    `${why}. Nothing was skipped silently: ${advice}.`,
     { [LAST_CURSOR_TRAILER]: lastCursor, [REASON_TRAILER]: HISTORY_LOST },
   );
 }

@@ -25,11 +25,12 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** The table printed by `streamgate --help`. */
 export const exitCodeHelp = `Exit codes:
-  0    success (tail: also after Ctrl-C or --count events)
+  0    success (tail, copy: also after Ctrl-C or --count events)
   1    unexpected error
   2    bad command line (unknown command or option, invalid value)
   3    server unreachable or not answering in time
   4    server refused the request (e.g. invalid filter, cursor out of range)
   5    server refused the credentials (UNAUTHENTICATED, PERMISSION_DENIED)
-  6    invalid input data (publish: a stdin line that is not an event, or that the server refused)
+  6    invalid input data (publish: a stdin line that is not an event, or that the server refused;
+       copy: a source event the destination refused)
   130  interrupted by Ctrl-C before finishing (publish)`;

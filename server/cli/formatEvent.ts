@@ -4,7 +4,9 @@ import type { Paint } from "./colors.js";
 /**
  * One event as one JSON object (no newline). The shape is what `streamgate
  * publish` reads from stdin, plus the server-stamped fields, so
- * `streamgate tail --json | streamgate publish -a other:50051` copies events.
+ * `streamgate tail --json | streamgate publish -a other:50051` republishes events
+ * (the cursor becomes each copy's idempotency key; `streamgate copy` is the
+ * interruptible way to copy).
  */
 export function eventJson(e: Event): string {
   return JSON.stringify({

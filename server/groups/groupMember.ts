@@ -7,6 +7,7 @@
 // trimmed, and never hold more than max-in-flight unacknowledged deliveries.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
+import { historyLost } from "../errors.js";
 import { fromStreamFields } from "../events/storedEvent.js";
 import { FeedEvent, type StreamOrigin } from "../fanout/feedEvent.js";
 import type { EventFilter } from "../filters/eventFilter.js";
@@ -178,7 +179,15 @@ export class GroupMember {
       return await readNew(reader, { group: o.group, member: o.member, events: o.keys.events, retry: o.keys.retry }, room, blockMs);
     } catch (err) {
       if (o.signal.aborted) return [];
-      if (err instanceof Error && /NOGROUP/.test(err.message)) throw err;
+      if (err instanceof Error && /NOGROUP/.test(err.message)) {
+        // The group went with its stream: the stream was created again (Redis lost it, or the key
+        // was deleted), so the group's position and pending deliveries are gone.
+        throw historyLost(
+          `consumer group "${o.group}" no longer exists in Redis: its stream was created again (Redis lost its data, or the key was deleted), with the group's position and pending deliveries`,
+          this.lastDelivered,
+          "rejoin the group to continue with what the stream holds now",
+        );
+      }
       o.log.warn({ err: (err as Error).message }, "group read failed; retrying");
       await sleep(200);
       return [];

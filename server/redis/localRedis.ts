@@ -8,13 +8,17 @@
 //   owning process, and a redis-server left on the directory by an owner that
 //   is gone (an orphan) is stopped before a new one starts.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { constants } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import type { Logger } from "../observability/logger.js";
+import { type DirLock, lockDataDir } from "./dataDirLock.js";
+import { isRedisServerIn, PID_FILE, redisServersIn, stopOrphan } from "./processes.js";
+
+export { DataDirInUseError } from "./dataDirLock.js";
 
 export interface LocalRedis {
   url: string;
@@ -48,22 +52,6 @@ export interface LocalRedisOptions {
 /** Raised when no redis-server binary can be found. */
 export class RedisServerMissingError extends Error {
   override name = "RedisServerMissingError";
-}
-
-/** Raised when another live Streamgate (or this process) already runs a redis-server on the data directory. */
-export class DataDirInUseError extends Error {
-  override name = "DataDirInUseError";
-  constructor(
-    readonly dataDir: string,
-    /** The process holding the directory. */
-    readonly pid: number,
-  ) {
-    super(
-      pid === process.pid
-        ? `this process (pid ${pid}) already runs a redis-server on ${dataDir}; stop that one first`
-        : `another Streamgate (pid ${pid}) is using ${dataDir}; stop it, or set STREAMGATE_DATA_DIR to another directory, or REDIS_URL to use your own Redis`,
-    );
-  }
 }
 
 export function hasRedisServer(): boolean {
@@ -124,10 +112,6 @@ kill "$watcher"
 wait "$watcher"
 exit "$status"
 `;
-
-const LOCK_FILE = "streamgate.lock";
-const PID_FILE = "redis.pid";
-const HAS_PROC = existsSync("/proc/self/cmdline");
 
 /**
  * Starts redis-server on `dataDir` (a free port unless `port` is given) and resolves once it
@@ -284,173 +268,4 @@ function exitStatus(code: number | null, sig: NodeJS.Signals | null): { code: nu
     return { code: null, signal: name ?? String(code - 128) };
   }
   return { code, signal: null };
-}
-
-// --- The data directory lock -------------------------------------------------------------------
-
-interface DirLock {
-  /** Whether its redis-server still runs; this process may replace a lock of its own whose has exited. */
-  isActive: () => boolean;
-  /** Removes the lock file (if still ours); idempotent. */
-  release(): void;
-}
-
-/** The locks this process holds, by directory; released by stop() or at exit. */
-const held = new Map<string, DirLock>();
-let exitHookInstalled = false;
-
-/**
- * Takes `<dir>/streamgate.lock` (created exclusively, holding our pid). A lock whose owner is gone
- * is taken over; one whose owner lives throws {@link DataDirInUseError}. Only a SIGKILL leaves a
- * lock behind, and then its owner is gone.
- */
-async function lockDataDir(dir: string): Promise<DirLock> {
-  const path = join(dir, LOCK_FILE);
-  const mine = `${process.pid}\n`;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      writeFileSync(path, mine, { flag: "wx" });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 5) throw err;
-    }
-    const { text, pid } = await readLock(path);
-    if (pid === process.pid) {
-      // Ours, from an earlier startLocalRedis; or, without an entry, from an earlier process that had
-      // our pid (a container restarted after a SIGKILL gets the same pids again).
-      const earlier = held.get(dir);
-      if (earlier?.isActive()) throw new DataDirInUseError(dir, pid);
-      earlier?.release();
-    } else if (pid !== undefined && processAlive(pid) && looksLikeNode(pid)) {
-      throw new DataDirInUseError(dir, pid);
-    }
-    // Stale. Removed only if unchanged, so that of two starts taking it over at once, the second
-    // does not delete the first one's fresh lock (a few microseconds of race remain).
-    if (readText(path) === text) removeFile(path);
-  }
-  const lock: DirLock = {
-    isActive: () => true,
-    release() {
-      if (held.get(dir) !== lock) return;
-      held.delete(dir);
-      if (readText(path) === mine) removeFile(path);
-    },
-  };
-  held.set(dir, lock);
-  if (!exitHookInstalled) process.on("exit", releaseAll);
-  exitHookInstalled = true;
-  return lock;
-}
-
-function releaseAll(): void {
-  for (const lock of [...held.values()]) lock.release();
-}
-
-/** The lock's text and owner; waits briefly for an owner that has created it but not written it yet. */
-async function readLock(path: string): Promise<{ text: string | undefined; pid: number | undefined }> {
-  let text: string | undefined;
-  for (let i = 0; i < 10; i++) {
-    text = readText(path);
-    const pid = Number.parseInt(text ?? "", 10);
-    if (pid > 0) return { text, pid };
-    if (text === undefined) break;
-    await sleep(20);
-  }
-  return { text, pid: undefined };
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function removeFile(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
-}
-
-// --- Other processes: who is alive, and what it is ---------------------------------------------
-
-/** Whether `pid` is a live process (a zombie, dead but not yet reaped, is not). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false; // EPERM: alive, another user's
-  }
-  if (!HAS_PROC) return true;
-  const stat = readText(`/proc/${pid}/stat`);
-  return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-}
-
-/** A process's command line, from /proc or else ps; undefined when neither can tell. */
-function commandLine(pid: number): string[] | undefined {
-  if (HAS_PROC) return readText(`/proc/${pid}/cmdline`)?.split("\0").filter(Boolean);
-  const ps = spawnSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8" });
-  return ps.status === 0 ? ps.stdout.trim().split(/\s+/) : undefined;
-}
-
-/**
- * Whether a live pid is still the Node process that wrote a lock, not a later process that got its
- * pid. When that cannot be told, it is assumed to be: refusing to start can be fixed, two
- * redis-servers on one AOF cannot.
- */
-function looksLikeNode(pid: number): boolean {
-  const argv = commandLine(pid);
-  if (!argv) return true;
-  if (/node/i.test(basename(argv[0] ?? ""))) return true;
-  try {
-    return HAS_PROC && readlinkSync(`/proc/${pid}/exe`) === realpathSync(process.execPath);
-  } catch {
-    return !HAS_PROC;
-  }
-}
-
-/**
- * Whether `pid` is a live redis-server working on `dir`. On Linux its working directory must be
- * `dir` (redis-server changes to --dir), so a reused pid, or the machine's own Redis, never matches;
- * elsewhere the name has to do (the pid comes from this directory's pidfile there).
- */
-function isRedisServerIn(pid: number, dir: string): boolean {
-  if (!HAS_PROC) return processAlive(pid) && (commandLine(pid)?.join(" ").includes("redis-server") ?? false);
-  // The name first: cheap, and it rules out nearly every process when all of /proc is scanned.
-  if (readText(`/proc/${pid}/comm`)?.trim() !== "redis-server" || !processAlive(pid)) return false;
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(dir);
-  } catch {
-    return false; // another user's process: we could not stop it anyway
-  }
-}
-
-/** The redis-servers on `dir`: the one its pidfile names and, on Linux, any other whose working directory it is. */
-function redisServersIn(dir: string): number[] {
-  const pids = new Set<number>();
-  const fromFile = Number.parseInt(readText(join(dir, PID_FILE)) ?? "", 10);
-  if (fromFile > 0) pids.add(fromFile);
-  if (HAS_PROC) for (const name of readdirSync("/proc")) if (/^\d+$/.test(name)) pids.add(Number(name));
-  return [...pids].filter((pid) => isRedisServerIn(pid, dir));
-}
-
-/** SIGTERM (Redis writes its AOF), SIGKILL after 5 s; resolves once the process is gone. */
-async function stopOrphan(pid: number, dir: string): Promise<void> {
-  for (const sig of ["SIGTERM", "SIGKILL"] as const) {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      return; // already gone
-    }
-    const deadline = Date.now() + 5000;
-    while (processAlive(pid)) {
-      if (Date.now() > deadline) break;
-      await sleep(50);
-    }
-    if (!processAlive(pid)) return;
-  }
-  throw new Error(`redis-server (pid ${pid}) on ${dir} did not exit after SIGKILL`);
 }

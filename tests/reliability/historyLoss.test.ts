@@ -109,6 +109,44 @@ describe("the stream's key deleted", () => {
     const [first] = await take(client.eventStream({ fromBeginning: true, resume: false }), 1);
     expect(first?.cursor).toBe(fresh);
   });
+
+  it("a consumer group member ends with DATA_LOSS; rejoining gets the new stream's events", async () => {
+    const { s, client } = await server();
+    const member = client.consume({ group: "g", member: "m1" });
+    await member.joined;
+    const got: string[] = [];
+    const loop = (async () => {
+      for await (const d of member) {
+        got.push(d.event.cursor);
+        d.ack();
+      }
+    })().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const before = await client.publish(event(1));
+    await waitFor(() => got.length === 1, "the group's first delivery");
+    const admin = new Redis(redis.url);
+    try {
+      await admin.del(s.stream);
+    } finally {
+      admin.disconnect();
+    }
+    expectHistoryLost((await loop) as StreamgateClientError);
+    expect(got).toEqual([before]);
+    // Rejoining recreates the group on the new stream, from its start: nothing of the new history is skipped.
+    const fresh = await client.publish(event(2));
+    const again = client.consume({ group: "g", member: "m1" });
+    try {
+      for await (const d of again) {
+        expect(d.event.cursor).toBe(fresh);
+        d.ack();
+        break;
+      }
+    } finally {
+      again.close();
+    }
+  });
 });
 
 describe("Redis restored from an older copy of its AOF", () => {

@@ -8,14 +8,19 @@
 -- ARGV[4]  start ID for a new group ("$", "0" or "<ms>-<seq>")
 -- ARGV[5]  max deliveries   ARGV[6] ack timeout (ms)   ARGV[7] creation time (ISO-8601)
 -- Returns  {created (0|1), routing-key filter, kref filter, max deliveries, ack timeout}
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  local s = redis.call('HMGET', KEYS[3], 'routing_key_filter', 'kref_filter', 'max_deliveries', 'ack_timeout_ms')
-  return {0, s[1], s[2], s[3], s[4]}
-end
 local function create(stream, start)
   local ok, err = pcall(redis.call, 'XGROUP', 'CREATE', stream, ARGV[1], start, 'MKSTREAM')
   -- A group left behind without settings (e.g. settings deleted by hand) is adopted as it is.
   if not ok and not string.find(tostring(err), 'BUSYGROUP') then error(err) end
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  -- A group whose stream was created again (Redis lost it, or the key was deleted) lost its Redis
+  -- groups with it: they come back reading the new stream from its start, so that nothing of the
+  -- new history is skipped (its members were ended with DATA_LOSS).
+  create(KEYS[1], '0')
+  create(KEYS[2], '0')
+  local s = redis.call('HMGET', KEYS[3], 'routing_key_filter', 'kref_filter', 'max_deliveries', 'ack_timeout_ms')
+  return {0, s[1], s[2], s[3], s[4]}
 end
 create(KEYS[1], ARGV[4])
 create(KEYS[2], '0')
