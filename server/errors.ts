@@ -43,11 +43,10 @@ export function historyLost(
   advice = "resubscribe live or from_beginning to continue with what the stream holds now",
 ): StreamgateError {
   counters.historyLost++;
-  return new StreamgateError(
-    status.DATA_LOSS,
-    `${why}. Nothing was skipped silently: ${advice}.`,
-    { [LAST_CURSOR_TRAILER]: lastCursor, [REASON_TRAILER]: HISTORY_LOST },
-  );
+  return new StreamgateError(status.DATA_LOSS, `${why}. Nothing was skipped silently: ${advice}.`, {
+    [LAST_CURSOR_TRAILER]: lastCursor,
+    [REASON_TRAILER]: HISTORY_LOST,
+  });
 }
 
 /** The error a stream ends with when its credentials stop being valid (revoked key, expired token). */
