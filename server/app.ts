@@ -13,9 +13,8 @@ import { batchSink, singleEventSink } from "./fanout/sinks.js";
 import { MemberRegistry } from "./groups/memberRegistry.js";
 import type { Health } from "./observability/health.js";
 import type { Logger } from "./observability/logger.js";
-import { attachOperations } from "./observability/operations.js";
+import { attachOperations, type Operations } from "./observability/operations.js";
 import { rememberingCaller, requestLogInterceptor } from "./observability/requestLog.js";
-import { PublishBudget } from "./quotas/publishBudget.js";
 import { PublishRate } from "./quotas/publishRate.js";
 import { StreamLeases } from "./quotas/streamLeases.js";
 import type { SgRedis } from "./redis/commands.js";
@@ -45,6 +44,8 @@ export interface Streamgate {
   /** Open consumer-group members. */
   members: MemberRegistry;
   redis: SgRedis;
+  /** The connection appends go through; `waitingBytes` is what publishes hold while Redis answers. */
+  writer: Writer;
   /** What grpc.health.v1 reports. */
   health: Health;
   /** host:port of the Prometheus listener; undefined when it is off. */
@@ -84,86 +85,123 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     redis.disconnect(); // stops ioredis retrying in the background
     throw redisConnectFailed(redisUrl, redisUrl === config.redisUrl, connectError ?? (err as Error));
   }
-  const writer = new Writer(redis, {
-    commandTimeoutMs: config.redisTimeoutMs,
-    waitReplicas: config.waitReplicas,
-    waitTimeoutMs: config.waitTimeoutMs,
-  });
-  await writer.connect();
+  // Everything started from here on is stopped again if a later step fails (nothing keeps the process alive).
+  const undo: (() => unknown)[] = [() => redis.disconnect()];
+  try {
+    const writer = new Writer(redis, {
+      commandTimeoutMs: config.redisTimeoutMs,
+      waitReplicas: config.waitReplicas,
+      waitTimeoutMs: config.waitTimeoutMs,
+      maxInflightBytes: config.publishInflightBytes,
+    });
+    undo.push(() => writer.disconnect());
+    await writer.connect();
 
-  const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs, batchMs: config.feedBatchMs });
-  const members = new MemberRegistry(config.groupMaxMembers);
-  let auth: Auth | undefined;
-  const keyStore = new KeyStore(redis, config.keyPrefix, tiers, (change) => auth?.apply(change));
-  auth = await createAuth({
-    config,
-    redis,
-    log,
-    tiers,
-    store: keyStore,
-    onRevoked: (keyId) => {
-      const n =
-        hub.closeOwnedBy(keyId, (sub) => credentialsEnded(`API key ${keyId} was revoked`, sub.lastSent)) +
-        members.closeOwnedBy(keyId, (m) => credentialsEnded(`API key ${keyId} was revoked`, m.lastCursor()));
-      if (n > 0) log.info({ keyId, streams: n }, "ended the streams of a revoked API key");
-    },
-    openKeyIds: () => new Set([...hub.owners(), ...members.owners()]),
-    onTiers: (tiers) => recheckTiers(hub, members, tiers),
-    openTenants: () => keyedTenants(hub, members),
-  });
-  const streamLeases = new StreamLeases(redis, log);
-  const retentionSweep = new RetentionSweep({ redis, prefix: config.keyPrefix, tiers, log, everyMs: config.retentionSweepMs });
-  retentionSweep.start();
-  const ctx: RpcContext = {
-    config,
-    redis,
-    writer,
-    hub,
-    log,
-    resolveCaller: rememberingCaller(resolveCaller ?? auth.resolveCaller),
-    tiers,
-    publishRate: new PublishRate(),
-    publishBudget: new PublishBudget(config.publishInflightBytes),
-    streamLeases,
-    writeTrimmer: new WriteTrimmer(),
-    members,
-  };
+    const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs, batchMs: config.feedBatchMs });
+    const members = new MemberRegistry(config.groupMaxMembers);
+    let auth: Auth | undefined;
+    const keyStore = new KeyStore(redis, config.keyPrefix, tiers, (change) => auth?.apply(change));
+    auth = await createAuth({
+      config,
+      redis,
+      log,
+      tiers,
+      store: keyStore,
+      onRevoked: (keyId) => {
+        const n =
+          hub.closeOwnedBy(keyId, (sub) => credentialsEnded(`API key ${keyId} was revoked`, sub.lastSent)) +
+          members.closeOwnedBy(keyId, (m) => credentialsEnded(`API key ${keyId} was revoked`, m.lastCursor()));
+        if (n > 0) log.info({ keyId, streams: n }, "ended the streams of a revoked API key");
+      },
+      openKeyIds: () => new Set([...hub.owners(), ...members.owners()]),
+      onTiers: (tiers) => recheckTiers(hub, members, tiers),
+      openTenants: () => keyedTenants(hub, members),
+    });
+    undo.push(() => auth?.close());
+    const streamLeases = new StreamLeases(redis, log);
+    const retentionSweep = new RetentionSweep({ redis, prefix: config.keyPrefix, tiers, log, everyMs: config.retentionSweepMs });
+    retentionSweep.start();
+    undo.push(
+      () => retentionSweep.stop(),
+      () => streamLeases.stop(),
+    );
+    const ctx: RpcContext = {
+      config,
+      redis,
+      writer,
+      hub,
+      log,
+      resolveCaller: rememberingCaller(resolveCaller ?? auth.resolveCaller),
+      tiers,
+      publishRate: new PublishRate(),
+      streamLeases,
+      writeTrimmer: new WriteTrimmer(),
+      members,
+    };
 
-  const server = new Server({
-    "grpc.keepalive_time_ms": config.keepaliveTimeMs,
-    "grpc.keepalive_timeout_ms": config.keepaliveTimeoutMs,
-    "grpc.keepalive_permit_without_calls": 1,
-    "grpc.http2.min_ping_interval_without_data_ms": 5000,
-    "grpc.max_receive_message_length": config.maxBatchBytes + 1_048_576, // publish.ts refuses batches over the cap, naming it
-    interceptors: [requestLogInterceptor(log, { quietServices: [HEALTH_SERVICE_NAME] })],
-  });
-  server.addService(kumihoService, {
-    EventStream: eventStreamHandler(ctx, singleEventSink),
-    GetEventCapabilities: capabilitiesHandler(ctx),
-  } as UntypedServiceImplementation);
-  server.addService(streamgateService, {
-    Publish: publishHandler(ctx),
-    PublishBatch: publishBatchHandler(ctx),
-    Subscribe: eventStreamHandler(ctx, batchSink),
-  } as UntypedServiceImplementation);
-  server.addService(consumerGroupsService, {
-    Consume: consumeHandler(ctx),
-    ...groupAdminHandlers(ctx),
-  } as UntypedServiceImplementation);
-  server.addService(adminService, adminHandlers({ store: keyStore, adminKey: config.adminKey, log }) as UntypedServiceImplementation);
-  const ops = await attachOperations({ server, config, redis, writer: writer.redis, hub, members, log });
+    const server = new Server({
+      "grpc.keepalive_time_ms": config.keepaliveTimeMs,
+      "grpc.keepalive_timeout_ms": config.keepaliveTimeoutMs,
+      "grpc.keepalive_permit_without_calls": 1,
+      "grpc.http2.min_ping_interval_without_data_ms": 5000,
+      "grpc.max_receive_message_length": config.maxBatchBytes + 1_048_576, // publish.ts refuses batches over the cap, naming it
+      interceptors: [requestLogInterceptor(log, { quietServices: [HEALTH_SERVICE_NAME] })],
+    });
+    server.addService(kumihoService, {
+      EventStream: eventStreamHandler(ctx, singleEventSink),
+      GetEventCapabilities: capabilitiesHandler(ctx),
+    } as UntypedServiceImplementation);
+    server.addService(streamgateService, {
+      Publish: publishHandler(ctx),
+      PublishBatch: publishBatchHandler(ctx),
+      Subscribe: eventStreamHandler(ctx, batchSink),
+    } as UntypedServiceImplementation);
+    server.addService(consumerGroupsService, {
+      Consume: consumeHandler(ctx),
+      ...groupAdminHandlers(ctx),
+    } as UntypedServiceImplementation);
+    server.addService(adminService, adminHandlers({ store: keyStore, adminKey: config.adminKey, log }) as UntypedServiceImplementation);
+    const ops = await attachOperations({ server, config, redis, writer: writer.redis, hub, members, log });
+    undo.push(() => ops.close());
 
-  const [host, wantedPort] = splitHostPort(config.listen);
-  const port = await new Promise<number>((res, rej) =>
-    server.bindAsync(`${host}:${wantedPort}`, ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
-  ).catch(async (err: unknown) => {
-    await ops.close();
-    writer.disconnect();
-    redis.disconnect();
-    // grpc-js says "No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]": keep the reason.
-    const reason = /errors: \[(.+)\]$/s.exec((err as Error).message)?.[1];
-    throw listenFailed("STREAMGATE_LISTEN", config.listen, reason ? new Error(reason, { cause: err }) : (err as Error));
-  });
+    const [host, wantedPort] = splitHostPort(config.listen);
+    const port = await new Promise<number>((res, rej) =>
+      server.bindAsync(`${host}:${wantedPort}`, ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+    ).catch((err: unknown) => {
+      // grpc-js says "No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]": keep the reason.
+      const reason = /errors: \[(.+)\]$/s.exec((err as Error).message)?.[1];
+      throw listenFailed("STREAMGATE_LISTEN", config.listen, reason ? new Error(reason, { cause: err }) : (err as Error));
+    });
+    return finish({ config, log, redis, writer, hub, members, ops, auth, retentionSweep, streamLeases, server, host, port, keyStore });
+  } catch (err) {
+    for (const step of undo.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => {});
+    throw err;
+  }
+}
+
+interface Parts {
+  config: Config;
+  log: Logger;
+  redis: SgRedis;
+  writer: Writer;
+  hub: Hub;
+  members: MemberRegistry;
+  ops: Operations;
+  auth: Auth | undefined;
+  retentionSweep: RetentionSweep;
+  streamLeases: StreamLeases;
+  server: Server;
+  host: string;
+  port: number;
+  keyStore: KeyStore;
+}
+
+/** The running server, and its graceful stop. */
+function finish(parts: Parts): Streamgate {
+  const { config, log, redis, writer, hub, members, ops, auth, retentionSweep, streamLeases, server, host, port, keyStore } = parts;
   const address = joinHostPort(host, port);
   log.info({ address, auth: config.auth }, "streamgate listening");
 
@@ -174,6 +212,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     hub,
     members,
     redis,
+    writer,
     health: ops.health,
     metricsAddress: ops.metricsAddress,
     tenancy: { keyStore, retentionSweep },

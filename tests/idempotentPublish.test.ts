@@ -66,13 +66,10 @@ describe("idempotent publishing", () => {
     expect(got.map((e) => e.kref.uri)).toEqual(["kref://p/s/a.k", "kref://p/s/c.k"]);
   });
 
-  it("keeps a key for at least the window, then forgets it", async () => {
+  it("forgets a key after the window (never before it), and appends the event anew", async () => {
     const key = "window-1";
     const at = Date.now();
     const first = await t.client.publish({ ...event(2), idempotencyKey: key });
-    const repeat = await t.client.publish({ ...event(2), idempotencyKey: key });
-    // Within the window (if this machine was fast enough to repeat it within the window at all): the same event.
-    if (Date.now() - at < t.config.dedupWindowMs) expect(repeat).toBe(first);
     // Later (at most about twice the window), the key is forgotten and the event is appended anew.
     let later = first;
     await waitFor(

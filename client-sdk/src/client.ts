@@ -237,17 +237,20 @@ function batchTooLarge(err: unknown): unknown {
 }
 
 /**
- * A publish whose deadline passed while the channel was still waiting to connect was never sent:
- * said as UNAVAILABLE naming the address, not as a bare DEADLINE_EXCEEDED.
+ * A publish whose deadline passed while the channel was waiting to (re)connect: said as
+ * UNAVAILABLE naming the address, not as a bare DEADLINE_EXCEEDED. (An earlier attempt may have
+ * reached the server: retry with the same idempotency keys to be sure it is stored once.)
  */
 function neverConnected(err: unknown, client: Client, address: string): unknown {
   if (!(err instanceof StreamgateClientError) || err.code !== Code.DEADLINE_EXCEEDED) return err;
   if (client.getChannel().getConnectivityState(false) === connectivityState.READY) return err;
   return new StreamgateClientError(
     Code.UNAVAILABLE,
-    `could not reach the server at ${address} before the publish's deadline; nothing was sent`,
+    `could not reach the server at ${address} before the publish's deadline`,
     err.trailers,
-    { cause: err },
+    {
+      cause: err,
+    },
   );
 }
 
@@ -290,8 +293,9 @@ export function createClient(options: ClientOptions): StreamgateClient {
   /** Sends a publish until it succeeds or retrying cannot help, waiting for the connection each time. */
   const publishing = <Res>(method: UnaryMethod<unknown, Res>, req: unknown, safe: boolean, callOptions: CallOptions = {}) => {
     const md = metadata();
-    // Wait for the channel to (re)connect rather than fail at once while the server restarts.
-    md.setOptions({ waitForReady: true });
+    // When retrying, wait for the channel to (re)connect rather than fail at once while the server
+    // restarts (bounded by the publish's deadline); a publish that is not retried fails fast.
+    if (retry && safe) md.setOptions({ waitForReady: true });
     const { signal, timeoutMs } = callOptions;
     return withPublishRetry((deadline) => unary(sg, method, req, md, { signal, deadline }), { retry, safe, timeoutMs, signal }).catch(
       (err: unknown) => {

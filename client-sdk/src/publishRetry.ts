@@ -9,7 +9,11 @@ import { abortReason, isRetryable, StreamgateClientError } from "./errors.js";
  * of a publish that was stored but whose answer was lost returns the first cursor.
  *
  * Publishes with an event that has no idempotency key (keys turned off with
- * `autoIdempotencyKeys: false` and none set) are never retried: that could store them twice.
+ * `autoIdempotencyKeys: false` and none set) are never retried: that could store them twice;
+ * they fail at once while the server cannot be reached.
+ *
+ * Keep `timeoutMs` below the server's duplicate window (STREAMGATE_DEDUP_WINDOW_MS, default
+ * 2 minutes): a retry later than that is stored again.
  */
 export interface PublishRetryOptions {
   /** Bound of one publish, retries and waiting for the connection included, when its call sets no `timeoutMs`. Default 30000. */

@@ -15,17 +15,21 @@ async function firstIdFrom(redis: SgRedis, keys: TenantKeys, from: string): Prom
 }
 
 /**
- * Whether the entry at `id` is gone from a stream in a way that retention does not explain: it is
- * beyond the stream's end, or missing although nothing up to it was trimmed or deleted. Then
- * the stream's history is not the one `id` came from (Redis lost data, or was restored from an
- * older copy). Needs `state` read with `id` as its probe.
+ * Where the entry `id` stands in the stream as `state` (read with `id` as its probe) shows it:
+ * - "present": still there (or `id` is the start of the stream, "0-0");
+ * - "removed": gone the way retention and trimming remove entries: at or below the trim marker or
+ *   Redis's max-deleted ID, or before the first entry (another tool's XTRIM or XADD MAXLEN; Redis
+ *   does not record those), or the stream is empty but has been written up to `id`;
+ * - "diverged": gone in a way no trim explains, so the stream's history is not the one `id` came
+ *   from (Redis lost data, or was restored from an older copy): beyond the stream's end, or missing
+ *   from between entries that are still there.
  */
-export function historyDiverged(id: string, state: StreamState): boolean {
-  if (id === MIN_ID) return false;
-  if (compareIds(id, state.lastGeneratedId) > 0) return true;
-  if (state.probeExists || compareIds(id, state.lowWater) <= 0) return false;
-  // Missing before the first entry: removed from the head (a trim by another tool), not a divergence.
-  return state.firstEntryId === null || compareIds(id, state.firstEntryId) > 0;
+export function placeOf(id: string, state: StreamState): "present" | "removed" | "diverged" {
+  if (id === MIN_ID || state.probeExists) return "present";
+  if (compareIds(id, state.lastGeneratedId) > 0) return "diverged";
+  if (compareIds(id, state.lowWater) <= 0) return "removed";
+  if (state.firstEntryId === null || compareIds(id, state.firstEntryId) < 0) return "removed";
+  return "diverged";
 }
 
 /**
@@ -46,19 +50,16 @@ export async function checkCursor(redis: SgRedis, keys: TenantKeys, cursor: Curs
       text,
     );
   }
-  if (historyDiverged(cursor.id, state)) {
+  const place = placeOf(cursor.id, state);
+  if (place === "diverged") {
     throw historyLost(
       `cursor ${text} names an event this stream no longer has and never trimmed: Redis lost or rolled back data, so events after it may be gone`,
       text,
     );
   }
-  // Gone from before the first entry, above the trim marker: removed by another tool's trim (e.g. XADD MAXLEN).
-  const removedFromHead =
-    !state.probeExists &&
-    compareIds(cursor.id, state.lowWater) > 0 &&
-    state.firstEntryId !== null &&
-    compareIds(cursor.id, state.firstEntryId) < 0;
-  let gap = compareIds(state.lowWater, cursor.id) > 0 || removedFromHead;
+  // A gap: entries after the cursor were removed (trimmed past it; or removed by a trim Redis does
+  // not record, from the head, which may have taken entries after the cursor too).
+  let gap = compareIds(state.lowWater, cursor.id) > 0 || (place === "removed" && compareIds(cursor.id, state.lowWater) > 0);
   if (!gap && windowStart !== undefined && compareIds(cursor.id, windowStart) < 0) {
     // Events between the cursor and the window's start are outside the window even if not yet trimmed.
     const between = await redis.xrange(keys.events, `(${cursor.id}`, `(${windowStart}`, "COUNT", 1);

@@ -1,8 +1,6 @@
 import { newEpoch } from "../cursors/epoch.js";
 import type { SgRedis } from "../redis/commands.js";
-import type { TenantKeys } from "../redis/layout.js";
-import { trimStream } from "../retention/trimStream.js";
-import type { Tier } from "../tenancy/tiers.js";
+import { incarnationKeys, type TenantKeys } from "../redis/layout.js";
 import type { NewEvent } from "./validateEvent.js";
 
 /** What an append did. */
@@ -41,30 +39,15 @@ function hasDetails(ev: NewEvent): boolean {
 /**
  * Appends events to a tenant's stream, all or none, in one atomic script that
  * also skips events whose idempotency key it saw within `dedupWindowMs`
- * (redis/scripts/appendEvents.lua). With `trimTier`, the stream is trimmed to
- * that tier's retention right after: the trim is pipelined behind the append,
- * so it costs no extra round trip, and Redis serves the blocked shared reader
- * between the two, before anything is trimmed.
+ * (redis/scripts/appendEvents.lua).
  */
 export async function appendEvents(
   redis: SgRedis,
   keys: TenantKeys,
   events: readonly NewEvent[],
   dedupWindowMs: number,
-  trimTier?: Tier,
 ): Promise<Appended> {
-  const append = redis.sgAppendEvents(
-    keys.events,
-    keys.epoch,
-    keys.trimmed,
-    keys.dedup,
-    keys.dedupA,
-    keys.dedupB,
-    newEpoch(),
-    dedupWindowMs,
-    ...batchArgs(events),
-  );
-  const [[epoch, ids, flags]] = await Promise.all([append, trimTier ? trimStream(redis, keys, trimTier) : undefined]);
+  const [epoch, ids, flags] = await redis.sgAppendEvents(...incarnationKeys(keys), newEpoch(), dedupWindowMs, ...batchArgs(events));
   const duplicate: boolean[] = new Array(ids.length);
   for (let i = 0; i < ids.length; i++) duplicate[i] = flags.charCodeAt(i) === 49; // "1"
   return { epoch, ids, duplicate };

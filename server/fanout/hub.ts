@@ -64,6 +64,11 @@ export class Hub {
       entry.linger = undefined;
     }
     await entry.started;
+    // A cursor checked against an epoch this feed has not seen: another replica moved the stream on
+    // (or it changed since this feed last read). The feed checks and catches up first, so that a
+    // valid cursor is not refused for the feed's being behind.
+    const { start } = opts;
+    if (start.kind === "after" && start.epoch !== undefined && start.epoch !== entry.feed.origin.epoch) await entry.feed.verify();
     // The hub may have closed while the feed was starting: nothing may go live on a stopped feed.
     if (this.closing) throw new StreamgateError(14, "server is shutting down; retry against another replica");
     const sub = new Subscription(entry.feed, opts);

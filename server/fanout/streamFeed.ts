@@ -12,7 +12,7 @@
 // they were promised.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import { historyDiverged } from "../cursors/checkCursor.js";
+import { placeOf } from "../cursors/checkCursor.js";
 import { bumpEpoch } from "../cursors/epoch.js";
 import { historyLost } from "../errors.js";
 import type { EventFilter } from "../filters/eventFilter.js";
@@ -199,20 +199,46 @@ export class StreamFeed {
   }
 
   /**
-   * After a failed read: Redis may have restarted without its data, or come back from an older
-   * copy. The stream must still hold the last event this feed delivered (or have trimmed it).
-   * A rolled-back stream gets a new epoch (compare-and-set: replicas that notice together agree
-   * on one), so that cursors from the old history are refused too.
+   * Checks that the stream still has the history this feed and its subscribers read: after a
+   * failed read (Redis may have restarted without its data, or come back from an older copy), or
+   * when a subscriber arrives with a cursor of an epoch this feed has not seen yet (another replica
+   * moved the stream on). The furthest event anyone here was handed must still be there (or have
+   * been trimmed). A rolled-back stream gets a new epoch (compare-and-set: replicas that notice
+   * together agree on one), so that cursors from the old history are refused too. Concurrent calls
+   * share one check.
    */
-  private async verify(): Promise<void> {
-    const state = await readStreamState(this.redis, this.keys, this.lastId === MIN_ID ? "" : this.lastId);
+  verify(): Promise<void> {
+    this.verifying ??= this.check().finally(() => {
+      this.verifying = undefined;
+    });
+    return this.verifying;
+  }
+
+  private verifying: Promise<void> | undefined;
+
+  private async check(): Promise<void> {
+    // Cleared first: a break while this check runs must lead to another one (the loop sets it again on failure).
+    this.suspect = false;
+    const furthest = this.furthestSeen();
+    const state = await readStreamState(this.redis, this.keys, furthest === MIN_ID ? "" : furthest);
     if (state.epoch !== this.origin.epoch) {
       this.historyChanged(state, state.created ? "the stream was created again (Redis lost its data)" : "the stream's history changed");
-    } else if (historyDiverged(this.lastId, state)) {
+    } else if (placeOf(furthest, state) === "diverged") {
       const epoch = await bumpEpoch(this.redis, this.keys, state.epoch);
-      this.historyChanged({ ...state, epoch }, `delivered events up to ${this.lastId} are gone (Redis was rolled back to an older copy)`);
+      this.historyChanged(
+        { ...state, epoch },
+        `events up to ${furthest} that were read here are gone (Redis was rolled back to an older copy)`,
+      );
     }
-    this.suspect = false;
+  }
+
+  /** The furthest stream ID this feed or any of its subscribers (catch-up reads run ahead of the feed) has read. */
+  private furthestSeen(): string {
+    let furthest = this.lastId;
+    for (const group of this.groups.values()) {
+      for (const sub of group.subs) if (compareIds(sub.lastRead, furthest) > 0) furthest = sub.lastRead;
+    }
+    return furthest;
   }
 
   /** The stream's history changed under this feed: every subscriber ends with DATA_LOSS; new ones get the new history. */

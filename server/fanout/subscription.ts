@@ -42,6 +42,12 @@ export class Subscription {
   state: State = "catchup";
   /** Highest stream ID this subscriber has examined or been handed. */
   position = MIN_ID;
+  /**
+   * Highest ID of an entry its catch-up read from Redis (catch-up may run ahead of the shared
+   * feed): the feed checks that it still exists when it verifies the stream's history. Unlike
+   * `position`, never a start position nobody read (a from_timestamp in the future).
+   */
+  lastRead = MIN_ID;
   /** Stream ID of the last event handed to the transport; "" before the first, and always on a tier without cursors. */
   private lastSentId = "";
   /**
@@ -252,7 +258,10 @@ export class Subscription {
       const prefetched = full && last ? request(`(${last}`) : undefined;
       const events = decodeEntries(page.entries, this.origin, feed.keys.events, feed.log);
       const matched = filter.matchesAll ? events : events.filter(filter.matches);
-      if (last) this.position = last;
+      if (last) {
+        this.position = last;
+        this.lastRead = last;
+      }
       if (matched.length > 0 && !this.write(matched)) await this.opts.sink.drained(this.opts.signal);
       if (this.state !== "catchup") return;
       if (!full) {

@@ -1,4 +1,5 @@
 import { status } from "@grpc/grpc-js";
+import { newEpoch } from "../cursors/epoch.js";
 import { StreamgateError } from "../errors.js";
 import type { SgRedis } from "../redis/commands.js";
 import type { GroupKeys } from "../redis/layout.js";
@@ -38,6 +39,11 @@ export async function joinGroup(
     keys.retry,
     keys.settings,
     keys.groups,
+    keys.epoch,
+    keys.trimmed,
+    keys.dedup,
+    keys.dedupA,
+    keys.dedupB,
     group,
     wanted.routingKeyFilter,
     wanted.krefFilter,
@@ -45,6 +51,7 @@ export async function joinGroup(
     wanted.maxDeliveries,
     wanted.ackTimeoutMs,
     new Date().toISOString(),
+    newEpoch(),
   );
   const settings = { routingKeyFilter: rk, krefFilter: kref, maxDeliveries: Number(maxDeliveries), ackTimeoutMs: Number(ackTimeoutMs) };
   if (!created && (rk !== wanted.routingKeyFilter || kref !== wanted.krefFilter)) {

@@ -7,9 +7,14 @@ import type { Redis } from "ioredis";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function script(name: string): string {
+function source(path: string): string {
   // Scripts sit beside this file in the source tree; the build copies them next to the JS.
-  return readFileSync(join(here, "scripts", `${name}.lua`), "utf8");
+  return readFileSync(join(here, "scripts", path), "utf8");
+}
+
+/** A script, after the shared Lua it uses (scripts/lib/<name>.lua: Redis has no includes). */
+function script(name: string, uses: readonly string[] = []): string {
+  return [...uses.map((lib) => source(`lib/${lib}.lua`)), source(`${name}.lua`)].join("\n");
 }
 
 export interface StreamgateCommands {
@@ -43,6 +48,11 @@ export interface StreamgateCommands {
     retry: string,
     settings: string,
     groups: string,
+    epoch: string,
+    trimmed: string,
+    dedup: string,
+    dedupA: string,
+    dedupB: string,
     group: string,
     routingKeyFilter: string,
     krefFilter: string,
@@ -50,6 +60,7 @@ export interface StreamgateCommands {
     maxDeliveries: number,
     ackTimeoutMs: number,
     now: string,
+    newEpoch: string,
   ): Promise<[number, string, string, string, string]>;
   sgGroupClaim(
     stream: string,
@@ -76,11 +87,11 @@ export interface StreamgateCommands {
 export type SgRedis = Redis & StreamgateCommands;
 
 export function withCommands(redis: Redis): SgRedis {
-  redis.defineCommand("sgAppendEvents", { numberOfKeys: 6, lua: script("appendEvents") });
-  redis.defineCommand("sgStreamState", { numberOfKeys: 6, lua: script("streamState") });
+  redis.defineCommand("sgAppendEvents", { numberOfKeys: 6, lua: script("appendEvents", ["incarnation"]) });
+  redis.defineCommand("sgStreamState", { numberOfKeys: 6, lua: script("streamState", ["incarnation"]) });
   redis.defineCommand("sgBumpEpoch", { numberOfKeys: 1, lua: script("bumpEpoch") });
   redis.defineCommand("sgTrim", { numberOfKeys: 2, lua: script("trim") });
-  redis.defineCommand("sgGroupJoin", { numberOfKeys: 4, lua: script("groupJoin") });
+  redis.defineCommand("sgGroupJoin", { numberOfKeys: 9, lua: script("groupJoin", ["incarnation"]) });
   redis.defineCommand("sgGroupClaim", { numberOfKeys: 3, lua: script("groupClaim") });
   redis.defineCommand("sgDlqReplay", { numberOfKeys: 2, lua: script("dlqReplay") });
   redis.defineCommand("sgGroupRetryTrim", { numberOfKeys: 1, lua: script("groupRetryTrim") });

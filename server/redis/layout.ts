@@ -66,6 +66,14 @@ export function tenantKeys(prefix: string, tenant: string): TenantKeys {
   };
 }
 
+/**
+ * The keys of a stream's incarnation, in the order the scripts that may create the stream take
+ * them first (scripts/lib/incarnation.lua): events, epoch, trim marker, duplicate-window state and buckets.
+ */
+export function incarnationKeys(keys: TenantKeys): [string, string, string, string, string, string] {
+  return [keys.events, keys.epoch, keys.trimmed, keys.dedup, keys.dedupA, keys.dedupB];
+}
+
 export interface AdminKeys {
   keys: string;
   keyHashes: string;
@@ -93,10 +101,8 @@ export function adminKeys(prefix: string): AdminKeys {
 // <prefix>:{<tenant>}:group:<name>:dlq    dead-letter stream: original_msg_id, original_stream, original_group,
 //                                         reason, error, failed_at, delivery_count, then the event's own fields
 // <prefix>:{<tenant>}:group:<name>:errors hash: pending entry ID -> last error text from a nack
-export interface GroupKeys {
-  events: string;
-  /** The events stream's epoch (cursors of the group's events carry it). */
-  epoch: string;
+/** A group's keys, and its tenant's (the events stream the group reads, its epoch, ...). */
+export interface GroupKeys extends TenantKeys {
   groups: string;
   settings: string;
   retry: string;
@@ -105,12 +111,10 @@ export interface GroupKeys {
 }
 
 export function groupKeys(prefix: string, tenant: string, group: string): GroupKeys {
-  const base = `${prefix}:{${tenant}}`;
-  const g = `${base}:group:${group}`;
+  const g = `${prefix}:{${tenant}}:group:${group}`;
   return {
-    events: `${base}:events`,
-    epoch: `${base}:epoch`,
-    groups: `${base}:groups`,
+    ...tenantKeys(prefix, tenant),
+    groups: `${prefix}:{${tenant}}:groups`,
     settings: g,
     retry: `${g}:retry`,
     dlq: `${g}:dlq`,

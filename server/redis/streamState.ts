@@ -1,6 +1,6 @@
 import { newEpoch } from "../cursors/epoch.js";
 import type { SgRedis } from "./commands.js";
-import type { TenantKeys } from "./layout.js";
+import { incarnationKeys, type TenantKeys } from "./layout.js";
 import { compareIds } from "./streamIds.js";
 
 /** Where a tenant's stream begins and ends, how far it has been trimmed, and its epoch. */
@@ -26,12 +26,7 @@ export interface StreamState {
  */
 export async function readStreamState(redis: SgRedis, keys: TenantKeys, probeId = ""): Promise<StreamState> {
   const [epoch, lastGeneratedId, first, maxDeleted, trimmed, probeExists, created] = await redis.sgStreamState(
-    keys.events,
-    keys.epoch,
-    keys.trimmed,
-    keys.dedup,
-    keys.dedupA,
-    keys.dedupB,
+    ...incarnationKeys(keys),
     newEpoch(),
     probeId,
   );

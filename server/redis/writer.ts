@@ -8,11 +8,21 @@
 // the caller says in its UNAVAILABLE; a retry with the same idempotency keys
 // is then answered from the duplicate window instead of appending again.
 //
+// A command that passes its bound would otherwise stay queued, its bytes in the
+// socket, and still run whenever Redis or the network comes back (possibly
+// after the duplicate window). So the first timeout drops the connection hard
+// (RST: what the kernel still holds is discarded) and reconnects; the writes in
+// flight fail with it. The bytes of writes waiting for Redis are bounded
+// (STREAMGATE_PUBLISH_INFLIGHT_BYTES): each stays counted until ioredis has
+// really let go of it (its reply, or its own timeout).
+//
 // With STREAMGATE_WAIT_REPLICAS, an append is acknowledged only once that many
 // replicas have it (Redis WAIT). WAIT counts this connection's writes, so it
 // must run here; appends that complete in one event-loop turn share one WAIT.
+import type { Socket } from "node:net";
 import type { Redis } from "ioredis";
 import { type SgRedis, withCommands } from "./commands.js";
+import { isCommandTimeout } from "./isRedisUnavailable.js";
 
 /** The writer's connection broke while a write was in flight: it may or may not have been applied. */
 export class WriteInterrupted extends Error {
@@ -31,12 +41,25 @@ export class ReplicationTimeout extends Error {
   }
 }
 
+/** A write refused before it was sent: the bytes already waiting for Redis fill the budget. */
+export class WriterBusy extends Error {
+  override name = "WriterBusy";
+  constructor(
+    readonly waitingBytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`${waitingBytes} bytes of publishes are waiting for Redis (STREAMGATE_PUBLISH_INFLIGHT_BYTES is ${maxBytes})`);
+  }
+}
+
 export interface WriterOptions {
   /** Bound of every command (STREAMGATE_REDIS_TIMEOUT_MS). */
   commandTimeoutMs: number;
   /** Replicas that must confirm a write before it is acknowledged (0: none). */
   waitReplicas: number;
   waitTimeoutMs: number;
+  /** Bytes of writes that may wait for Redis at once. */
+  maxInflightBytes: number;
 }
 
 export class Writer {
@@ -44,6 +67,7 @@ export class Writer {
   readonly redis: SgRedis;
   private readonly inFlight = new Set<(err: Error) => void>();
   private barrier: Promise<void> | undefined;
+  private waiting = 0;
 
   constructor(
     main: Redis,
@@ -70,24 +94,53 @@ export class Writer {
     return this.redis.connect();
   }
 
+  /** Bytes of writes sent (or about to be) that Redis has not answered yet. */
+  get waitingBytes(): number {
+    return this.waiting;
+  }
+
   /**
-   * Runs `write` (commands on {@link redis}) and, when replicas are required, waits for them.
-   * Rejects with {@link WriteInterrupted} as soon as the connection breaks under it, and with
-   * {@link ReplicationTimeout} when too few replicas confirm.
+   * Runs `write` (commands on {@link redis}), counting `bytes` as waiting for Redis meanwhile,
+   * and, when replicas are required, waits for them. Rejects with {@link WriterBusy} (nothing
+   * sent) when the waiting bytes would pass the budget, {@link WriteInterrupted} as soon as the
+   * connection breaks under it, and {@link ReplicationTimeout} when too few replicas confirm.
    */
-  async run<T>(write: (redis: SgRedis) => Promise<T>): Promise<T> {
+  async run<T>(bytes: number, write: (redis: SgRedis) => Promise<T>): Promise<T> {
+    // A single write larger than the whole budget still goes, alone.
+    if (this.waiting > 0 && this.waiting + bytes > this.opts.maxInflightBytes)
+      throw new WriterBusy(this.waiting, this.opts.maxInflightBytes);
+    this.waiting += bytes;
     let fail!: (err: Error) => void;
     const broken = new Promise<never>((_, reject) => {
       fail = reject;
     });
     this.inFlight.add(fail);
+    const attempt = write(this.redis);
+    // Counted until ioredis lets go of the command (a reply, or its timeout), not just until the caller hears.
+    const release = () => {
+      this.waiting -= bytes;
+    };
+    attempt.then(release, release);
     try {
-      const result = await Promise.race([write(this.redis), broken]);
+      const result = await Promise.race([attempt, broken]);
       if (this.opts.waitReplicas > 0) await Promise.race([this.replicated(), broken]);
       return result;
+    } catch (err) {
+      if (isCommandTimeout(err)) this.abandon();
+      throw err;
     } finally {
       this.inFlight.delete(fail);
     }
+  }
+
+  /**
+   * A write timed out: what else waits on this connection would too, and would still run
+   * whenever Redis answers again. Reset the connection (RST, so the kernel drops what it still
+   * holds rather than delivering it) and let ioredis reconnect; the writes in flight fail.
+   */
+  private abandon(): void {
+    const socket = this.redis.stream as Socket | undefined;
+    if (socket && !socket.destroyed) socket.resetAndDestroy();
   }
 
   /** One WAIT for every write that completed before it is sent (the ones of this event-loop turn). */

@@ -2,7 +2,6 @@ import type { Config } from "../config/loadConfig.js";
 import type { Hub } from "../fanout/hub.js";
 import type { MemberRegistry } from "../groups/memberRegistry.js";
 import type { Logger } from "../observability/logger.js";
-import type { PublishBudget } from "../quotas/publishBudget.js";
 import type { PublishRate } from "../quotas/publishRate.js";
 import type { StreamLeases } from "../quotas/streamLeases.js";
 import type { SgRedis } from "../redis/commands.js";
@@ -23,8 +22,6 @@ export interface RpcContext {
   resolveCaller: ResolveCaller;
   tiers: TierTable;
   publishRate: PublishRate;
-  /** Bytes of publishes waiting for Redis, bounded. */
-  publishBudget: PublishBudget;
   streamLeases: StreamLeases;
   writeTrimmer: WriteTrimmer;
   /** Open consumer-group members (ended on key revocation and shutdown). */

@@ -9,10 +9,11 @@ import { type Appended, appendEvents } from "../events/appendEvents.js";
 import { batchBytes } from "../events/batchBytes.js";
 import { type NewEvent, validateEvent } from "../events/validateEvent.js";
 import { counters, countPublished } from "../observability/counters.js";
-import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
+import { isCommandTimeout, isNotSent, isRedisUnavailable } from "../redis/isRedisUnavailable.js";
 import { tenantKeys } from "../redis/layout.js";
 import { idMillis } from "../redis/streamIds.js";
-import { ReplicationTimeout, WriteInterrupted } from "../redis/writer.js";
+import { ReplicationTimeout, WriteInterrupted, WriterBusy } from "../redis/writer.js";
+import { trimStream } from "../retention/trimStream.js";
 import type { Caller } from "../tenancy/caller.js";
 import type { RpcContext } from "./context.js";
 import { toServiceError } from "./toServiceError.js";
@@ -89,17 +90,26 @@ export function publishBatchHandler(ctx: RpcContext) {
 }
 
 /**
- * The tenant's publish rate, then the append (with a retention trim when one is due) on the
- * writer connection, holding the request's bytes in the process's publish budget meanwhile.
+ * The tenant's publish rate, then the append on the writer connection (which bounds the bytes
+ * waiting for Redis), with a retention trim when one is due. The trim is sent in the same turn,
+ * so it is pipelined behind the append at no extra round trip (Redis serves the blocked shared
+ * reader between the two, before anything is trimmed); it is not part of the publish's outcome:
+ * the events are stored whether or not it succeeds.
  */
 async function append(ctx: RpcContext, caller: Caller, events: NewEvent[], bytes: number): Promise<Appended> {
   ctx.publishRate.take(caller.tenantId, caller.tier, events.length);
   const keys = tenantKeys(ctx.config.keyPrefix, caller.tenantId);
   const trim = ctx.writeTrimmer.due(keys.events, caller.tier, events.length);
-  const appended = await ctx.publishBudget
-    .hold(bytes, () =>
-      ctx.writer.run((redis) => appendEvents(redis, keys, events, ctx.config.dedupWindowMs, trim ? caller.tier : undefined)),
-    )
+  const appended = await ctx.writer
+    .run(bytes, (redis) => {
+      const appending = appendEvents(redis, keys, events, ctx.config.dedupWindowMs);
+      if (trim) {
+        trimStream(redis, keys, caller.tier).catch((err: unknown) =>
+          ctx.log.warn({ err, stream: keys.events }, "retention trim after a publish failed"),
+        );
+      }
+      return appending;
+    })
     .catch((err: unknown) => {
       throw appendFailed(err, events);
     });
@@ -116,11 +126,13 @@ async function append(ctx: RpcContext, caller: Caller, events: NewEvent[], bytes
  */
 function appendFailed(err: unknown, events: readonly NewEvent[]): unknown {
   let why: string;
+  if (err instanceof WriterBusy)
+    return new StreamgateError(status.UNAVAILABLE, `${err.message}; nothing was stored: retry shortly`, retrySoon);
+  if (isNotSent(err)) return new StreamgateError(status.UNAVAILABLE, "Redis is unavailable; nothing was stored: retry shortly", retrySoon);
   if (err instanceof ReplicationTimeout) why = `the events are stored, but ${err.message} (STREAMGATE_WAIT_REPLICAS)`;
   else if (err instanceof WriteInterrupted) why = `the events may or may not have been stored: ${err.message}`;
-  else if (isNotSent(err))
-    return new StreamgateError(status.UNAVAILABLE, "Redis is unavailable; nothing was stored: retry shortly", retrySoon);
-  else if (isTimeout(err)) why = "the events may or may not have been stored: Redis did not answer within STREAMGATE_REDIS_TIMEOUT_MS";
+  else if (isCommandTimeout(err))
+    why = "the events may or may not have been stored: Redis did not answer within STREAMGATE_REDIS_TIMEOUT_MS";
   else if (isRedisUnavailable(err)) why = "the events may or may not have been stored: the connection to Redis failed";
   else return err;
   const keyed = events.every((e) => e.idempotencyKey);
@@ -131,12 +143,3 @@ function appendFailed(err: unknown, events: readonly NewEvent[]): unknown {
 }
 
 const retrySoon = { [RETRY_AFTER_TRAILER]: "100" };
-
-/** ioredis refused the command before sending it: the writer connection is down (it never queues). */
-function isNotSent(err: unknown): boolean {
-  return err instanceof Error && err.message.startsWith("Stream isn't writeable");
-}
-
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && err.message === "Command timed out";
-}

@@ -112,6 +112,13 @@ describe("publish's idempotency keys", () => {
     expect(await dst.redis.xlen(streamKey(dst))).toBe(length);
   });
 
+  it("different events made from one source line (same cursor) are all stored, each once", async () => {
+    // A transform that emits two events per source event: both carry the source's cursor.
+    const made = [1, 2].map((i) => JSON.stringify({ ...JSON.parse(jsonLine(i, "same.cursor")), cursor: "1700000000000-0.0a1b2c3d" }));
+    for (let run = 0; run < 2; run++) expect((await runCli(["publish"], dstEnv(), `${made.join("\n")}\n`)).code).toBe(0);
+    expect((await stored("same.cursor")).map((e) => e.details.i)).toEqual(["1", "2"]);
+  });
+
   it("a line's own idempotencyKey wins over its cursor; lines with neither are new events on every run", async () => {
     const keyed = [1, 2].map((i) => JSON.stringify({ ...JSON.parse(jsonLine(i, "own.key")), idempotencyKey: `order-${i}`, cursor: "1-0" }));
     const plain = [1, 2].map((i) => jsonLine(i, "no.key"));

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, createClient, type Event, type StreamgateClient, type StreamgateClientError } from "../../client-sdk/src/index.js";
+import { withCommands } from "../../server/redis/commands.js";
+import { tenantKeys } from "../../server/redis/layout.js";
 import { type LocalRedis, startLocalRedis } from "../../server/redis/localRedis.js";
 import { event, idOf, take, waitFor } from "../helpers.js";
 import { collect, keepResuming, type RelServer, startServerOn } from "./harness.js";
@@ -30,8 +32,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function server(): Promise<{ s: RelServer; client: StreamgateClient }> {
-  const s = await startServerOn(redis.url);
+async function server(overrides: Parameters<typeof startServerOn>[1] = {}): Promise<{ s: RelServer; client: StreamgateClient }> {
+  const s = await startServerOn(redis.url, overrides);
   servers.push(s);
   const client = createClient({ address: s.app.address });
   clients.push(client);
@@ -186,5 +188,58 @@ describe("Redis restored from an older copy of its AOF", () => {
     const replay = await take(watched.client.eventStream({ fromBeginning: true, resume: false }), 50);
     expect(replay.map((e) => e.details.i)).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
     expect(replay[0]?.cursor.split(".")[1]).not.toBe(before[30].split(".")[1]);
+  });
+});
+
+describe("what is not a loss of history", () => {
+  it("another tool's trim that empties the stream: a cursor gets OUT_OF_RANGE, and live subscribers carry on across a reconnect", async () => {
+    const { s, client } = await server();
+    const live = client.eventStream({ resume: keepResuming });
+    await live.ready;
+    const received: Event[] = [];
+    const loop = collect(live, received);
+    const cursors = await client.publishBatch([event(1), event(2), event(3)]);
+    await waitFor(() => received.length === 3, "three events");
+    const admin = new Redis(redis.url);
+    try {
+      // XTRIM does not record what it removed (Redis's max-deleted-entry-id stays put).
+      await admin.xtrim(s.stream, "MAXLEN", 0);
+      const refused = await client.eventStream({ cursor: cursors[0], resume: false }).closed;
+      expect(refused?.code).toBe(Code.OUT_OF_RANGE);
+      // Every connection dropped: the shared reader checks the stream's history when it reconnects.
+      await admin.call("CLIENT", "KILL", "SKIPME", "yes");
+    } finally {
+      admin.disconnect();
+    }
+    const next = await client.publish(event(4));
+    await waitFor(() => received.length === 4, "the next event at the live subscriber");
+    expect(received.map((e) => e.cursor)).toEqual([...cursors, next]);
+    live.close();
+    expect(await loop).toBeUndefined();
+  });
+
+  it("a cursor of the epoch another replica moved the stream to is resumed, not refused", async () => {
+    const a = await server();
+    const b = await server({ keyPrefix: a.s.config.keyPrefix });
+    const live = a.client.eventStream({ resume: false });
+    await live.ready; // a's shared reader now reads the stream in its current epoch
+    const admin = new Redis(redis.url);
+    const keys = tenantKeys(a.s.config.keyPrefix, a.s.config.tenant);
+    try {
+      // What replica b does when it sees a rollback: a new epoch (a's reader has not noticed yet).
+      const epoch = (await admin.get(keys.epoch)) as string;
+      await withCommands(admin).sgBumpEpoch(keys.epoch, epoch, "0b5e1e55");
+    } finally {
+      admin.disconnect();
+    }
+    const cursor = await b.client.publish(event(1));
+    expect(cursor.endsWith(".0b5e1e55")).toBe(true);
+    const sub = a.client.eventStream({ cursor, resume: false });
+    await sub.ready;
+    const next = await b.client.publish(event(2));
+    const [got] = await take(sub, 1);
+    expect(got?.cursor).toBe(next);
+    // Its live subscriber of the old epoch was ended when a's reader caught up with the change.
+    expectHistoryLost(await live.closed);
   });
 });

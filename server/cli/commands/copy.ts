@@ -1,8 +1,8 @@
 // `streamgate copy`: events from one server (or tenant) to another, each
 // exactly once however often the copy is interrupted and restarted. Two things
-// make it so. Each copy is published with the idempotency key "copy:<source
-// cursor>", so sending a source event again stores nothing new within the
-// destination's duplicate window. And the cursor file, where a restart
+// make it so. Each copy is published with an idempotency key made of its source
+// cursor and content (copyKey.ts), so sending a source event again stores
+// nothing new within the destination's duplicate window. And the cursor file, where a restart
 // continues from, is written only after the destination acknowledged the batch
 // up to that cursor, at once (not coalesced), atomically: it may lag behind the
 // destination by the one batch a kill interrupted (whose re-send the keys make
@@ -16,7 +16,6 @@ import {
   type ResumedInfo,
   StreamgateClientError,
 } from "../../../client-sdk/src/index.js";
-import { batchEntryBytes } from "../../events/batchBytes.js";
 import { BatchPublisher, DEFAULT_BATCH_BYTES, type Outgoing, type Wording } from "../batchPublisher.js";
 import { CliError, tidy, toCliError, UsageError } from "../cliError.js";
 import type { Command, FlagValues } from "../command.js";
@@ -27,6 +26,7 @@ import { CursorFile } from "../cursorFile.js";
 import { ExitCode } from "../exitCodes.js";
 import { interruptSignal } from "../interrupt.js";
 import { lingerFlag, lingerMs } from "../linger.js";
+import { LingeringBatch } from "../lingeringBatch.js";
 import { rate } from "../progress.js";
 import { IDLE, TimedIterator } from "../timedIterator.js";
 
@@ -54,14 +54,8 @@ function startPosition(values: FlagValues, saved: string | undefined): { options
 
 /** The copy of a source event: the same routing key, kref, author, username and details (the destination stamps the rest). */
 function copyOf(e: Event): NewEvent {
-  return {
-    routingKey: e.routingKey,
-    kref: e.kref.uri,
-    author: e.author,
-    username: e.username,
-    details: e.details,
-    idempotencyKey: copyKey(e.cursor),
-  };
+  const copy = { routingKey: e.routingKey, kref: e.kref.uri, author: e.author, username: e.username, details: e.details };
+  return { ...copy, idempotencyKey: copyKey(e.cursor, copy) };
 }
 
 /** A failure of one side, said as such ("destination: ..."), with the exit code of its kind. */
@@ -93,7 +87,7 @@ export const copy: Command = {
     "ends with every source event in the destination exactly once, as long as the restart comes within the",
     "destination's duplicate window (STREAMGATE_DEDUP_WINDOW_MS, default 2 min): the file is written only",
     "after the destination acknowledged, so it never skips an event, and each copy carries the idempotency",
-    'key "copy:<source cursor>", so the one batch an interruption may leave acknowledged but unsaved is',
+    "key made of its source cursor and content, so the one batch an interruption may leave acknowledged but unsaved is",
     "not stored again when it is re-sent. Restarted later than that, that last batch may be stored twice.",
     "",
     "Ctrl-C stops reading, sends the current batch, saves its cursor and exits with code 0. An event the",
@@ -176,6 +170,8 @@ export const copy: Command = {
     let failure: unknown;
     // Set when the source could not be reached at start: reported at once (a wrong address), as `tail` does.
     let unreachable: StreamgateClientError | undefined;
+    // Set when the start position could not be saved (the cursor file cannot be written).
+    let startFailure: unknown;
     let sub: EventSubscription | undefined;
     try {
       // The destination is checked first: a wrong address or token fails before anything is read.
@@ -212,37 +208,33 @@ export const copy: Command = {
           // A live start is a position too: a restart continues from it and misses nothing published since.
           const start = subscription.lastCursor;
           if (!saved && start && publisher.published === 0) {
-            cursorFile.write(start);
-            saved = start;
+            try {
+              cursorFile.write(start);
+              saved = start;
+            } catch (err) {
+              // Cannot keep the position (e.g. the file's directory is read-only): stop, saying so.
+              startFailure = err;
+              subscription.close();
+            }
           }
         },
         () => {},
       );
 
       const events = new TimedIterator(sub[Symbol.asyncIterator]());
-      let batch: Outgoing<string>[] = [];
-      let batchBytes = 0;
-      let due = Number.POSITIVE_INFINITY; // when the batch is sent even if not full
+      const batch = new LingeringBatch(publisher, linger);
       let taken = 0;
-      const flush = async () => {
-        if (batch.length === 0) return;
-        const sending = batch;
-        batch = [];
-        batchBytes = 0;
-        due = Number.POSITIVE_INFINITY;
-        await publisher.publish(sending);
-      };
       try {
         while (!interrupt.signal.aborted && taken < count) {
           let next: Awaited<ReturnType<typeof events.next>>;
           try {
-            next = await events.next(due, interrupt.signal);
+            next = await events.next(batch.due, interrupt.signal);
           } catch (err) {
             sourceFailure = err; // after the events received before it are copied
             break;
           }
           if (next === IDLE) {
-            if (!interrupt.signal.aborted) await flush(); // not full within --linger-ms: send what there is
+            if (!interrupt.signal.aborted) await batch.flush(); // not full within --linger-ms: send what there is
             continue;
           }
           if (next.done) break;
@@ -254,20 +246,15 @@ export const copy: Command = {
             );
             break;
           }
-          const event = copyOf(e);
-          const size = batchEntryBytes(event);
-          if (batch.length > 0 && batchBytes + size > publisher.maxBytes) await flush();
-          if (batch.length === 0) due = Date.now() + linger;
-          batch.push({ event, size, source: e.cursor });
-          batchBytes += size;
           taken++;
-          if (batch.length >= publisher.maxEvents) await flush();
+          await batch.add(copyOf(e), e.cursor);
         }
         // Ctrl-C, --count, or the source failed: what was received is still copied.
-        await flush();
+        await batch.flush();
       } catch (err) {
         throw sideError("destination", destination.address, err);
       }
+      if (startFailure) throw startFailure;
       if (unreachable) throw sideError("source", source.address, unreachable);
       if (sourceFailure) throw sideError("source", source.address, sourceFailure);
     } catch (err) {

@@ -1,7 +1,6 @@
 import { fstatSync } from "node:fs";
 import { Code, IdempotencyKeys, type NewEvent, type StreamgateClient, StreamgateClientError } from "../../../client-sdk/src/index.js";
-import { batchEntryBytes } from "../../events/batchBytes.js";
-import { BatchPublisher, DEFAULT_BATCH_BYTES, type Outgoing, type Wording } from "../batchPublisher.js";
+import { BatchPublisher, DEFAULT_BATCH_BYTES, type Wording } from "../batchPublisher.js";
 import { CliError, toCliError, UsageError } from "../cliError.js";
 import type { Command, CommandIo, FlagValues } from "../command.js";
 import { positiveInt } from "../command.js";
@@ -12,6 +11,7 @@ import { interruptSignal } from "../interrupt.js";
 import { BadLineError, type EventLine, parseEventLine } from "../jsonLines.js";
 import { LineReader } from "../lineReader.js";
 import { lingerFlag, lingerMs } from "../linger.js";
+import { LingeringBatch } from "../lingeringBatch.js";
 import { Progress, rate } from "../progress.js";
 import { IDLE, TimedIterator } from "../timedIterator.js";
 
@@ -57,13 +57,14 @@ const lineWording: Wording<number> = {
 };
 
 /**
- * The line's idempotency key: its own `idempotencyKey`, else "copy:" and its `cursor` (a line of
- * `tail --json`: publishing the same lines again, within the destination's duplicate window, stores
- * nothing twice), else one of this run's own.
+ * The line's idempotency key: its own `idempotencyKey`, else one made of its `cursor` and content
+ * (a line of `tail --json`: publishing the same lines again, within the destination's duplicate
+ * window, stores nothing twice, while different events made from one source line stay apart),
+ * else one of this run's own.
  */
 function keyFor(line: EventLine, keys: IdempotencyKeys): string {
   if (line.idempotencyKey) return line.idempotencyKey;
-  if (line.cursor) return copyKey(line.cursor);
+  if (line.cursor) return copyKey(line.cursor, line.event);
   return keys.next();
 }
 
@@ -85,24 +86,14 @@ async function publishStdin(client: StreamgateClient, connection: Connection, va
   // Ctrl-C ends the input at what has been received; those lines are still published before the exit.
   interrupt.signal.addEventListener("abort", () => reader.stop(), { once: true });
   const started = Date.now();
-  let batch: Outgoing<number>[] = [];
-  let batchBytes = 0;
-  let due = Number.POSITIVE_INFINITY; // when the batch is sent even if not full
-
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const sending = batch;
-    batch = [];
-    batchBytes = 0;
-    due = Number.POSITIVE_INFINITY;
-    await publisher.publish(sending);
-  };
+  const batch = new LingeringBatch(publisher, linger);
+  const flush = () => batch.flush();
 
   let outcome: ExitCode = ExitCode.ok;
   let failure: unknown;
   try {
     for (;;) {
-      const next = await lines.next(due);
+      const next = await lines.next(batch.due);
       if (next === IDLE) {
         // No full batch within --linger-ms of its first line (a live pipe): send what there is.
         await flush();
@@ -113,13 +104,7 @@ async function publishStdin(client: StreamgateClient, connection: Connection, va
       if (text.trim() === "") continue;
       const line = parseEventLine(text, number);
       // The key counts in the batch's bytes (the server counts it), so it is set before sizing.
-      const event = { ...line.event, idempotencyKey: keyFor(line, keys) };
-      const size = batchEntryBytes(event);
-      if (batch.length > 0 && batchBytes + size > publisher.maxBytes) await flush();
-      if (batch.length === 0) due = Date.now() + linger;
-      batch.push({ event, size, source: number });
-      batchBytes += size;
-      if (batch.length >= publisher.maxEvents) await flush();
+      await batch.add({ ...line.event, idempotencyKey: keyFor(line, keys) }, number);
       progress?.update(publisher.published, reader.bytesRead);
     }
     await flush();
@@ -166,8 +151,8 @@ export const publish: Command = {
     "published as it goes. Everything before the first invalid line (one that is not an event, or that the",
     "server refuses) is published, nothing after it (exit code 6). Ctrl-C stops reading, publishes the",
     "lines already read, and exits with code 130 (a second Ctrl-C exits at once).",
-    'Each event gets an idempotency key: the line\'s "idempotencyKey", else "copy:" and its "cursor" (as',
-    "`streamgate tail --json` prints), else one of the run's own. The server stores an event once per key",
+    'Each event gets an idempotency key: the line\'s "idempotencyKey", else one made of its "cursor" (as',
+    "`streamgate tail --json` prints) and content, else one of the run's own. The server stores an event once per key",
     "within its duplicate window (STREAMGATE_DEDUP_WINDOW_MS, default 2 min), so publishing the same tail",
     "output again then stores nothing twice. Other fields are ignored. To copy events from one server or",
     "tenant to another, across interruptions, use `streamgate copy`.",

@@ -24,21 +24,9 @@
 --          routing_key, kref, then the optional fields present, in that order
 -- Returns  {epoch, {ID per event}, a "0"/"1" per event: "1" when it was a duplicate
 --           (not appended; its ID is the first one's)}
-local stream, epochKey = KEYS[1], KEYS[2]
-local epoch
-if redis.call('EXISTS', stream) == 0 then
-  -- This append creates the stream: a new incarnation, with a new epoch and nothing of an
-  -- earlier one (the same as streamState.lua, which readers use).
-  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
-  epoch = ARGV[1]
-  redis.call('SET', epochKey, epoch)
-else
-  epoch = redis.call('GET', epochKey)
-  if not epoch then
-    epoch = ARGV[1]
-    redis.call('SET', epochKey, epoch)
-  end
-end
+local stream = KEYS[1]
+-- This append may create the stream: then it is a new incarnation (lib/incarnation.lua).
+local epoch = incarnation(stream, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], false)
 
 local window = tonumber(ARGV[2])
 local current, older -- the buckets, when the batch has keys
@@ -69,14 +57,15 @@ end
 local starts, keys = {}, {}
 local i, n = 3, #ARGV
 while i <= n do
-  local mask = tonumber(ARGV[i])
+  local maskArg = ARGV[i]
+  local mask = tonumber(maskArg)
   local key = false
   if mask >= 8 then
     key = ARGV[i + 1]
     mask = mask - 8
     i = i + 1
   end
-  if mask > 7 or mask < 0 then return redis.error_reply('appendEvents: bad field mask ' .. tostring(ARGV[i])) end
+  if mask > 7 or mask < 0 then return redis.error_reply('appendEvents: bad field mask ' .. tostring(maskArg)) end
   starts[#starts + 1] = i + 1
   keys[#keys + 1] = key
   i = i + 1 + ((mask == 0 and 2) or ((mask == 3 or mask == 5 or mask == 6) and 4) or (mask == 7 and 5) or 3)
@@ -138,5 +127,7 @@ end
 for from = 1, #fresh, 2 * CHUNK do
   redis.call('HSET', current, unpack(fresh, from, math.min(from + 2 * CHUNK - 1, #fresh)))
 end
-if #fresh > 0 and redis.call('PTTL', current) == -1 then redis.call('PEXPIRE', current, 2 * window) end
+-- Refreshed on every write, not set once: were Redis's clock to step back (a failover to a host
+-- whose clock is behind), a bucket still in use must not expire early.
+if #fresh > 0 then redis.call('PEXPIRE', current, 2 * window) end
 return {epoch, ids, table.concat(dups)}

@@ -11,25 +11,8 @@
 -- ARGV[2]  a stream ID to look up ("" for none)
 -- Returns  {epoch, last-generated-id, first entry's ID or "", max-deleted-entry-id,
 --           trimmed marker or "", 1 if the looked-up entry exists else 0, 1 if the stream was created else 0}
-local stream, epochKey = KEYS[1], KEYS[2]
-local created = 0
-local epoch
-if redis.call('EXISTS', stream) == 0 then
-  -- An empty stream can only be made through a consumer group; the group goes at once.
-  -- What belonged to an earlier incarnation (trim marker, duplicate window) goes with it.
-  redis.call('XGROUP', 'CREATE', stream, '@streamgate-init', '$', 'MKSTREAM')
-  redis.call('XGROUP', 'DESTROY', stream, '@streamgate-init')
-  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
-  epoch = ARGV[1]
-  redis.call('SET', epochKey, epoch)
-  created = 1
-else
-  epoch = redis.call('GET', epochKey)
-  if not epoch then
-    epoch = ARGV[1]
-    redis.call('SET', epochKey, epoch)
-  end
-end
+local stream = KEYS[1]
+local epoch, created = incarnation(stream, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], true)
 
 local info = redis.call('XINFO', 'STREAM', stream)
 local lastGenerated, maxDeleted, first = '0-0', '0-0', ''
@@ -42,4 +25,4 @@ for i = 1, #info, 2 do
 end
 local exists = 0
 if ARGV[2] ~= '' and #redis.call('XRANGE', stream, ARGV[2], ARGV[2]) > 0 then exists = 1 end
-return {epoch, lastGenerated, first, maxDeleted, redis.call('GET', KEYS[3]) or '', exists, created}
+return {epoch, lastGenerated, first, maxDeleted, redis.call('GET', KEYS[3]) or '', exists, created and 1 or 0}
