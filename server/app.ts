@@ -11,6 +11,7 @@ import { credentialsEnded } from "./errors.js";
 import { Hub } from "./fanout/hub.js";
 import { batchSink, singleEventSink } from "./fanout/sinks.js";
 import { MemberRegistry } from "./groups/memberRegistry.js";
+import { routeGrpcLogs } from "./observability/grpcLogs.js";
 import type { Health } from "./observability/health.js";
 import type { Logger } from "./observability/logger.js";
 import { attachOperations, type Operations } from "./observability/operations.js";
@@ -29,6 +30,7 @@ import type { RpcContext } from "./rpc/context.js";
 import { eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
 import { groupAdminHandlers } from "./rpc/groupAdmin.js";
 import { HEALTH_SERVICE_NAME } from "./rpc/health.js";
+import { markInvalidMetadata, refusingInvalidMetadata } from "./rpc/invalidMetadata.js";
 import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
 import { adminService, consumerGroupsService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
 import type { ResolveCaller } from "./tenancy/caller.js";
@@ -71,6 +73,8 @@ export interface StartOptions {
 export async function startStreamgate({ config, log, redisUrl, resolveCaller }: StartOptions): Promise<Streamgate> {
   const tiers = loadTiers(config.tiersFile);
   checkAuthConfig(config, tiers);
+  routeGrpcLogs(log);
+  markInvalidMetadata();
   // Every command is bounded: while Redis is down or stuck, callers get UNAVAILABLE instead of waiting.
   const redis = mainConnection(redisUrl, config.redisTimeoutMs);
   // ioredis rejects connect() with a bare "Connection is closed."; the reason came with the last error event.
@@ -97,8 +101,15 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
     undo.push(() => writer.disconnect());
     await writer.connect();
 
-    const hub = new Hub({ redis, log, readBatch: config.readBatch, lingerMs: config.feedLingerMs, batchMs: config.feedBatchMs });
-    const members = new MemberRegistry(config.groupMaxMembers);
+    const hub = new Hub({
+      redis,
+      log,
+      readBatch: config.readBatch,
+      readBytes: config.readBytes,
+      lingerMs: config.feedLingerMs,
+      batchMs: config.feedBatchMs,
+    });
+    const members = new MemberRegistry(config.groupMaxMembers, config.groupMaxMembersPerTenant);
     let auth: Auth | undefined;
     const keyStore = new KeyStore(redis, config.keyPrefix, tiers, (change) => auth?.apply(change));
     auth = await createAuth({
@@ -131,7 +142,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
       writer,
       hub,
       log,
-      resolveCaller: rememberingCaller(resolveCaller ?? auth.resolveCaller),
+      resolveCaller: rememberingCaller(refusingInvalidMetadata(resolveCaller ?? auth.resolveCaller)),
       tiers,
       publishRate: new PublishRate(),
       streamLeases,

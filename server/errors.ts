@@ -1,6 +1,19 @@
 import { status } from "@grpc/grpc-js";
 import { counters } from "./observability/counters.js";
 
+/**
+ * `text` as quoted in a message, at most `max` characters of it: input echoed back must stay small
+ * (a status message travels in an HTTP/2 header; one too large for the header list wedges the
+ * connection, every call on it included).
+ */
+export function quoted(text: string, max = 80): string {
+  if (text.length <= max) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, max))}... (${text.length} characters)`;
+}
+
+/** The longest status message the server sends; longer ones are cut (see {@link quoted}). */
+export const MAX_STATUS_MESSAGE = 1024;
+
 /** A deliberate failure with the gRPC status it maps to and a message a user can act on. */
 export class StreamgateError extends Error {
   override name = "StreamgateError";

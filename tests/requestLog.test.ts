@@ -5,75 +5,19 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../client-sdk/src/index.js";
 import { type Streamgate, startStreamgate } from "../server/app.js";
-import { type Config, loadConfig } from "../server/config/loadConfig.js";
+import { loadConfig } from "../server/config/loadConfig.js";
 import { StreamgateError } from "../server/errors.js";
 import { createLogger } from "../server/observability/logger.js";
 import { kumihoService } from "../server/rpc/serviceDefinitions.js";
 import { type ResolveCaller, singleTenant } from "../server/tenancy/caller.js";
 import { defaultTiers, type Tier } from "../server/tenancy/tiers.js";
 import { event, redisUrl, take, waitFor } from "./helpers.js";
+import { capturedServer, expectNoSecrets, type LogLine } from "./logCapture.js";
 import { healthClient } from "./opsHelpers.js";
 import { md, rawClients, streamStatus, unary } from "./tenancyHelpers.js";
 
 const SECRET = "secret-xyz";
 const WRONG_SECRET = "wrong-secret-4711";
-
-interface LogLine {
-  level: number;
-  msg: string;
-  method?: string;
-  code?: string;
-  durationMs?: number;
-  correlationId?: string;
-  tenant?: string;
-  peer?: string;
-  message?: string;
-  err?: { message?: string };
-}
-
-/** Everything a server logs (at trace level), as text and as parsed JSON lines. */
-function logCapture() {
-  const output: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      output.push(chunk.toString());
-      done();
-    },
-  });
-  const text = () => output.join("");
-  const lines = (): LogLine[] =>
-    text()
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as LogLine);
-  return { log: createLogger("trace", destination), text, lines };
-}
-
-/** A server on 127.0.0.1:0 over `url` (default: the test Redis) whose logs are captured. */
-async function capturedServer(overrides: Partial<Config>, resolveCaller?: ResolveCaller, url = redisUrl()) {
-  const capture = logCapture();
-  const config = loadConfig(
-    {},
-    {
-      listen: "127.0.0.1:0",
-      metricsListen: "off",
-      logLevel: "trace",
-      keyPrefix: `test-log-${randomUUID()}`,
-      feedLingerMs: 0,
-      ...overrides,
-    },
-  );
-  const app = await startStreamgate({ config, log: capture.log, redisUrl: url, resolveCaller });
-  return { app, ...capture };
-}
-
-/** Expects that none of `secrets` appears anywhere in `text` (whole, or without a "Bearer " prefix). */
-function expectNoSecrets(text: string, secrets: string[]): void {
-  for (const secret of secrets) {
-    expect(secret.length).toBeGreaterThanOrEqual(8);
-    expect(text.includes(secret), `a secret (${secret.slice(0, 4)}...) reached the logs`).toBe(false);
-  }
-}
 
 /** Calls GetEventCapabilities with raw metadata; resolves with the response headers' correlation id. */
 function capabilities(address: string, md: Metadata): Promise<{ correlationId: string; err?: ServiceError }> {

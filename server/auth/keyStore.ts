@@ -181,7 +181,7 @@ export class KeyStore {
   async currentTiers(tenants: readonly string[]): Promise<Map<string, StoredTier>> {
     const out = new Map<string, StoredTier>();
     if (tenants.length === 0) return out;
-    const names = await this.redis.hmget(this.keys.tenants, ...tenants);
+    const names = await this.hmget(this.keys.tenants, tenants);
     tenants.forEach((tenant, i) => {
       const name = names[i];
       if (typeof name === "string") out.set(tenant, { name, tier: tierByName(this.tiers, name) });
@@ -192,8 +192,15 @@ export class KeyStore {
   /** Which of `ids` no longer exist (revoked). */
   async missing(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const found = await this.redis.hmget(this.keys.keys, ...ids);
+    const found = await this.hmget(this.keys.keys, ids);
     return ids.filter((_, i) => found[i] === null);
+  }
+
+  /** HMGET of any number of fields, in commands of at most 1,000 (never spreading more as arguments). */
+  private async hmget(key: string, fields: readonly string[]): Promise<(string | null)[]> {
+    const out: (string | null)[] = [];
+    for (let i = 0; i < fields.length; i += 1000) out.push(...(await this.redis.hmget(key, ...fields.slice(i, i + 1000))));
+    return out;
   }
 
   private tier(name: string): Tier {

@@ -254,6 +254,24 @@ export const options = {
     max: 10_000_000,
     description: "Events held for a subscriber whose connection is not draining; past it the subscriber continues from Redis (catch-up).",
   },
+  subscriberQueueBytes: {
+    env: "STREAMGATE_SUBSCRIBER_QUEUE_BYTES",
+    type: "int",
+    default: 8_388_608,
+    min: 65_536,
+    max: 1_073_741_824,
+    description:
+      "Bytes of events held for a subscriber whose connection is not draining (with STREAMGATE_SUBSCRIBER_QUEUE, whichever comes first); past it the subscriber continues from Redis.",
+  },
+  readBytes: {
+    env: "STREAMGATE_READ_BYTES",
+    type: "int",
+    default: 1_048_576,
+    min: 65_536,
+    max: 67_108_864,
+    description:
+      "Bytes one shared read or catch-up page aims for: the entry count of a read follows the size of the entries read last, up to STREAMGATE_READ_BATCH (large events: fewer per read).",
+  },
   readBatch: {
     env: "STREAMGATE_READ_BATCH",
     type: "int",
@@ -353,6 +371,15 @@ export const options = {
     min: 1,
     max: 100_000,
     description: "Consumer groups: members one server process serves at once (each holds a Redis connection).",
+  },
+  groupMaxMembersPerTenant: {
+    env: "STREAMGATE_GROUP_MAX_MEMBERS_PER_TENANT",
+    type: "int",
+    default: 100,
+    min: 1,
+    max: 100_000,
+    description:
+      "Consumer groups: members one tenant may have on one server process at once, so that no tenant takes the whole STREAMGATE_GROUP_MAX_MEMBERS pool.",
   },
   groupDlqMaxLen: {
     env: "STREAMGATE_GROUP_DLQ_MAX_LEN",

@@ -1,35 +1,25 @@
 import { status } from "@grpc/grpc-js";
 import type { EventStreamRequest__Output } from "../../client-sdk/src/generated/kumiho/EventStreamRequest.js";
-import { StreamgateError } from "../errors.js";
+import { quoted, StreamgateError } from "../errors.js";
 import type { Tier } from "../tenancy/tiers.js";
 import { type Cursor, parseCursor } from "./cursor.js";
+import { parseIsoTime } from "./isoTime.js";
 import type { StartAt } from "./startAt.js";
-
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function readCursor(text: string): Cursor {
   const cursor = parseCursor(text);
   if (!cursor) {
     throw new StreamgateError(
       status.INVALID_ARGUMENT,
-      `cursor "${text.slice(0, 64)}" is malformed: pass the cursor of an event this server sent, unchanged (e.g. "1700000000000-0.9f3a1c02")`,
+      `cursor ${quoted(text, 64)} is malformed: pass the cursor of an event this server sent, unchanged (e.g. "1700000000000-0.9f3a1c02")`,
     );
   }
   return cursor;
 }
 
 function parseTimestamp(text: string): string {
-  let ms = Number.NaN;
-  if (ISO_8601.test(text)) {
-    const withZone = /T.*(Z|[+-]\d{2}:?\d{2})$/.test(text) || !text.includes("T") ? text : `${text}Z`;
-    ms = Date.parse(withZone);
-  }
-  if (!Number.isFinite(ms) || ms < 0) {
-    throw new StreamgateError(
-      status.INVALID_ARGUMENT,
-      `from_timestamp "${text.slice(0, 64)}" is not an ISO-8601 time such as 2026-01-31T12:00:00Z`,
-    );
-  }
+  const ms = parseIsoTime(text);
+  if (typeof ms === "string") throw new StreamgateError(status.INVALID_ARGUMENT, `from_timestamp ${quoted(text, 64)} ${ms}`);
   return `${ms}-0`;
 }
 

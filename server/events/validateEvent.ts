@@ -1,4 +1,5 @@
 import type { Config } from "../config/loadConfig.js";
+import { quoted } from "../errors.js";
 import { isValidKref, parseKref } from "./kref.js";
 
 /** An event as a producer submits it, before the server stamps it. */
@@ -63,7 +64,7 @@ export function validateEvent(ev: NewEvent, limits: EventLimits): string | null 
   if (!ev.routingKey) return "routing_key is required";
   if (ev.routingKey.length > MAX_ROUTING_KEY) return `routing_key is longer than ${MAX_ROUTING_KEY} characters`;
   if (!ROUTING_KEY.test(ev.routingKey)) {
-    return `routing_key "${ev.routingKey}" must be dot-separated segments of [a-z0-9_-], e.g. "revision.created"`;
+    return `routing_key ${quoted(ev.routingKey)} must be dot-separated segments of [a-z0-9_-], e.g. "revision.created"`;
   }
   // The one-pass check accepts exactly the valid krefs; only a refused one is parsed, for its message.
   if (!isValidKref(ev.kref, MAX_KREF)) {
@@ -86,8 +87,8 @@ export function validateEvent(ev: NewEvent, limits: EventLimits): string | null 
     if (k.length === 0) return "details keys must not be empty";
     const kb = Buffer.byteLength(k);
     const vb = Buffer.byteLength(v);
-    if (kb > limits.maxDetailBytes) return `details key "${k.slice(0, 40)}..." is ${kb} bytes; the limit is ${limits.maxDetailBytes}`;
-    if (vb > limits.maxDetailBytes) return `details["${k}"] is ${vb} bytes; the limit is ${limits.maxDetailBytes}`;
+    if (kb > limits.maxDetailBytes) return `details key ${quoted(k, 40)} is ${kb} bytes; the limit is ${limits.maxDetailBytes}`;
+    if (vb > limits.maxDetailBytes) return `details[${quoted(k, 40)}] is ${vb} bytes; the limit is ${limits.maxDetailBytes}`;
     total += kb + vb;
   }
   if (total > limits.maxEventBytes) return `event is ${total} bytes; the limit is ${limits.maxEventBytes}`;

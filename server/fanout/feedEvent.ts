@@ -77,6 +77,25 @@ export class FeedEvent implements Matchable {
     return this.origin.tenantId;
   }
 
+  private bytesHeld = -1;
+
+  /** About how many bytes the event's fields take (what a queue of events is bounded by). */
+  get approxBytes(): number {
+    if (this.bytesHeld < 0) {
+      const s = this.source;
+      this.bytesHeld =
+        s instanceof RawEvent
+          ? s.idBytes.length +
+            s.routingKey.length +
+            s.kref.length +
+            (s.author?.length ?? 0) +
+            (s.username?.length ?? 0) +
+            (s.details?.length ?? 0)
+          : storedBytes(s);
+    }
+    return this.bytesHeld;
+  }
+
   /** The event's cursor (its ID in its stream's epoch). */
   get cursor(): string {
     return this.origin.cursor(this.id);
@@ -184,6 +203,13 @@ export class FeedEvent implements Matchable {
     else this.withoutCursor = encoded;
     return buf;
   }
+}
+
+/** UTF-16 lengths of a decoded event's strings: close enough to its UTF-8 size for a bound. */
+function storedBytes(s: StoredEvent): number {
+  let n = s.id.length + s.routingKey.length + s.kref.length + s.author.length + s.username.length;
+  for (const k in s.details) n += k.length + (s.details[k] as string).length;
+  return n;
 }
 
 /** Where an event's encoding lives. */

@@ -9,6 +9,8 @@ export interface HubOptions {
   redis: SgRedis;
   log: Logger;
   readBatch: number;
+  /** Bytes one shared read aims for (see ReadSize). */
+  readBytes: number;
   lingerMs: number;
   /** Shortest time between two reads of one feed (see StreamFeed's batchMs). */
   batchMs: number;
@@ -50,6 +52,7 @@ export class Hub {
         tenantId,
         log: this.opts.log,
         readBatch: this.opts.readBatch,
+        readBytes: this.opts.readBytes,
         blockMs: this.opts.blockMs ?? 5000,
         batchMs: this.opts.batchMs,
         onIdle: (f) => this.scheduleStop(f),

@@ -26,6 +26,7 @@ import { readStreamState, type StreamState } from "../redis/streamState.js";
 import { decodeEntries, lastId, type RawEntry } from "./decodeEntries.js";
 import { type FeedEvent, StreamOrigin } from "./feedEvent.js";
 import { FilterIndex } from "./filterIndex.js";
+import { ReadSize } from "./readSize.js";
 import { fellBehind, type Subscription } from "./subscription.js";
 
 /** The subscribers sharing one distinct filter. */
@@ -42,6 +43,8 @@ export interface FeedOptions {
   tenantId: string;
   log: Logger;
   readBatch: number;
+  /** Bytes one read aims for (see ReadSize). */
+  readBytes: number;
   blockMs: number;
   /**
    * Shortest time between the starts of two reads. A read that returns at once
@@ -69,6 +72,7 @@ export class StreamFeed {
   private count = 0;
   private reader: Redis | undefined;
   private stopped = false;
+  private readonly readSize: ReadSize;
   /** A read failed: before the next one, check that the stream still has the history this feed delivered. */
   private suspect = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -78,6 +82,7 @@ export class StreamFeed {
     this.keys = opts.keys;
     this.tenantId = opts.tenantId;
     this.log = opts.log.child({ stream: opts.keys.events });
+    this.readSize = new ReadSize(opts.readBatch, opts.readBytes);
   }
 
   get subscriberCount(): number {
@@ -159,7 +164,7 @@ export class StreamFeed {
         // means the stream was created again.
         const res = await reader
           .pipeline()
-          .xreadBuffer("COUNT", this.opts.readBatch, "BLOCK", this.opts.blockMs, "STREAMS", this.keys.events, this.lastId)
+          .xreadBuffer("COUNT", this.readSize.count, "BLOCK", this.opts.blockMs, "STREAMS", this.keys.events, this.lastId)
           .get(this.keys.trimmed)
           .get(this.keys.epoch)
           .exec();
@@ -192,6 +197,7 @@ export class StreamFeed {
       }
       const entries = reply?.[0]?.[1];
       if (!entries || entries.length === 0 || this.stopped) continue;
+      this.readSize.observe(entries);
       if (trimmedUpTo && compareIds(trimmedUpTo, this.lastId) > 0) this.trimmedAhead(trimmedUpTo);
       this.lastId = lastId(entries);
       this.dispatch(decodeEntries(entries, this.origin, this.keys.events, this.log));

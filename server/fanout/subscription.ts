@@ -15,6 +15,7 @@ import { compareIds, idBefore, MIN_ID } from "../redis/streamIds.js";
 import { decodeEntries } from "./decodeEntries.js";
 import type { FeedEvent, StreamOrigin } from "./feedEvent.js";
 import { readPage } from "./readPage.js";
+import { ReadSize } from "./readSize.js";
 import type { EventSink } from "./sinks.js";
 import type { StreamFeed } from "./streamFeed.js";
 
@@ -25,7 +26,12 @@ export interface SubscriptionOptions {
   /** False for tiers without cursor support: events go out with an empty cursor. */
   includeCursor: boolean;
   maxQueue: number;
+  /** Bytes (of events' stored fields) held for a subscriber whose connection is not draining, past which it continues from Redis. */
+  maxQueueBytes: number;
+  /** Most entries of one catch-up page. */
   pageSize: number;
+  /** Bytes one catch-up page aims for (large events: fewer per page). */
+  pageBytes: number;
   signal: AbortSignal;
   /** Who opened it (an API key id), so that all of an owner's subscriptions can be ended at once. */
   owner?: string;
@@ -71,6 +77,7 @@ export class Subscription {
   private resolveDone!: (err: StreamgateError | undefined) => void;
   private queue: (readonly FeedEvent[])[] = [];
   private queued = 0;
+  private queuedBytes = 0;
   private blocked = false;
   private lagging = false;
 
@@ -146,7 +153,9 @@ export class Subscription {
       if (batch.length === 0) return;
     }
     if (this.blocked) {
-      if (this.queued + batch.length > this.opts.maxQueue) {
+      let bytes = 0;
+      for (const ev of batch) bytes += ev.approxBytes;
+      if (this.queued + batch.length > this.opts.maxQueue || this.queuedBytes + bytes > this.opts.maxQueueBytes) {
         // Too far behind: stop taking live events; catch up from `position` once drained.
         this.lagging = true;
         counters.slowConsumerCatchUps++;
@@ -154,6 +163,7 @@ export class Subscription {
       }
       this.queue.push(batch);
       this.queued += batch.length;
+      this.queuedBytes += bytes;
       this.position = (batch[batch.length - 1] as FeedEvent).id;
       return;
     }
@@ -169,6 +179,8 @@ export class Subscription {
     if (this.state === "closed") return;
     this.state = "closed";
     this.queue = [];
+    this.queued = 0;
+    this.queuedBytes = 0;
     this.feed.remove(this);
     this.resolveDone(err);
   }
@@ -204,6 +216,7 @@ export class Subscription {
       while (this.queue.length > 0 && !full) {
         const batch = this.queue.shift() as readonly FeedEvent[];
         this.queued -= batch.length;
+        for (const ev of batch) this.queuedBytes -= ev.approxBytes;
         full = !this.write(batch);
       }
       if (full) continue;
@@ -224,10 +237,14 @@ export class Subscription {
    */
   private async catchUp(first: string, firstGapCode: status): Promise<void> {
     const { feed, filter } = this;
+    // Pages sized in bytes as well as entries: a subscriber that does not read holds at most about
+    // two pages (the one being written and the one prefetched) and what its transport buffers.
+    const size = new ReadSize(this.opts.pageSize, this.opts.pageBytes);
     // Everything the feed had read before a page was requested was in Redis when the page was read.
     const request = (from: string) => {
       const feedBefore = feed.lastId;
-      const read = readPage(feed.redis, feed.keys, from, this.opts.pageSize).then((page) => ({ page, feedBefore }));
+      const count = size.count;
+      const read = readPage(feed.redis, feed.keys, from, count).then((page) => ({ page, feedBefore, count }));
       read.catch(() => {}); // a prefetch left behind when the subscription ends must not go unhandled
       return read;
     };
@@ -236,8 +253,9 @@ export class Subscription {
     // A gap before the first page means the client's cursor is too old; a gap later means this subscriber fell behind.
     let gapCode = firstGapCode;
     for (;;) {
-      const { page, feedBefore } = await pending;
+      const { page, feedBefore, count } = await pending;
       if (this.state === "closed") return;
+      size.observe(page.entries);
       if (page.epoch !== this.origin.epoch) {
         throw historyLost(
           `the stream's history changed during catch-up (epoch ${this.origin.epoch}, now ${page.epoch ?? "none"}): events after cursor ${this.lastSent || "(none yet)"} may be lost`,
@@ -252,7 +270,7 @@ export class Subscription {
           { [LAST_CURSOR_TRAILER]: this.lastSent },
         );
       }
-      const full = page.entries.length >= this.opts.pageSize;
+      const full = page.entries.length >= count;
       const last = page.lastId;
       // A full page means more may follow: ask Redis for the next one while this one is decoded and sent.
       const prefetched = full && last ? request(`(${last}`) : undefined;

@@ -117,9 +117,8 @@ export class GroupMember {
     if (events.length + retry.length === 0) return;
     const { o } = this;
     const multi = o.redis.multi();
-    if (events.length) multi.xack(o.keys.events, o.group, ...events);
-    if (retry.length) multi.xack(o.keys.retry, o.group, ...retry);
-    multi.hdel(o.keys.errors, ...events, ...retry);
+    for (const ids of chunks(events)) multi.xack(o.keys.events, o.group, ...ids).hdel(o.keys.errors, ...ids);
+    for (const ids of chunks(retry)) multi.xack(o.keys.retry, o.group, ...ids).hdel(o.keys.errors, ...ids);
     await multi.exec();
     // Acknowledged replays are no longer needed: drop them (and only them) from the retry stream.
     if (retry.length) await o.redis.sgGroupRetryTrim(o.keys.retry, o.group);
@@ -133,8 +132,8 @@ export class GroupMember {
     const { o } = this;
     const multi = o.redis.multi();
     const idle = o.settings.ackTimeoutMs;
-    if (events.length) multi.xclaim(o.keys.events, o.group, o.member, 0, ...events, "IDLE", idle, "JUSTID");
-    if (retry.length) multi.xclaim(o.keys.retry, o.group, o.member, 0, ...retry, "IDLE", idle, "JUSTID");
+    for (const ids of chunks(events)) multi.xclaim(o.keys.events, o.group, o.member, 0, ...ids, "IDLE", idle, "JUSTID");
+    for (const ids of chunks(retry)) multi.xclaim(o.keys.retry, o.group, o.member, 0, ...ids, "IDLE", idle, "JUSTID");
     if (error) for (const id of [...events, ...retry]) multi.hset(o.keys.errors, id, error.slice(0, 4096));
     await multi.exec();
     this.wake?.();
@@ -280,7 +279,7 @@ export class GroupMember {
       }
       deliveries.push({ deliveryId: isRetry ? `${RETRY_PREFIX}${id}` : id, event, deliveryCount: counts?.get(id) ?? 1 });
     }
-    if (skip.length) await o.redis.xack(stream, o.group, ...skip);
+    for (const ids of chunks(skip)) await o.redis.xack(stream, o.group, ...ids);
     if (deliveries.length === 0) return;
     const now = Date.now();
     if (!o.autoAck) for (const d of deliveries) this.inFlight.set(d.deliveryId, now);
@@ -308,6 +307,16 @@ export class GroupMember {
       o.log.debug({ err: (err as Error).message }, "could not tidy up group member");
     }
   }
+}
+
+/** Most ids one command gets: spreading more as arguments could overflow the stack. */
+const CHUNK = 1000;
+
+/** `ids` in runs of at most CHUNK. */
+function chunks(ids: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) out.push(ids.slice(i, i + CHUNK));
+  return out;
 }
 
 function replayedFrom(fields: string[]): string | undefined {

@@ -19,10 +19,17 @@ export interface OpenMember {
  */
 export class MemberRegistry {
   private readonly open = new Set<OpenMember>();
+  private readonly byTenant = new Map<string, number>();
   private closed = false;
 
-  /** At most `limit` members at once in this process (each holds a Redis connection). */
-  constructor(private readonly limit: number) {}
+  /**
+   * At most `limit` members at once in this process (each holds a Redis connection), and at most
+   * `perTenant` of them for one tenant, so that one tenant cannot take the whole pool.
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly perTenant: number = limit,
+  ) {}
 
   get size(): number {
     return this.open.size;
@@ -31,6 +38,14 @@ export class MemberRegistry {
   /** Registers a member; returns the function that unregisters it. */
   add(member: OpenMember): () => void {
     if (this.closed) throw new StreamgateError(status.UNAVAILABLE, "server is shutting down; join the group on another replica");
+    // The tenant's own cap first: a tenant at its share is told so, whatever the rest of the pool holds.
+    const mine = this.byTenant.get(member.tenant) ?? 0;
+    if (mine >= this.perTenant) {
+      throw new StreamgateError(
+        status.RESOURCE_EXHAUSTED,
+        `tenant ${member.tenant} already has ${mine} consumer-group members on this server, its limit (STREAMGATE_GROUP_MAX_MEMBERS_PER_TENANT)`,
+      );
+    }
     if (this.open.size >= this.limit) {
       throw new StreamgateError(
         status.RESOURCE_EXHAUSTED,
@@ -38,7 +53,16 @@ export class MemberRegistry {
       );
     }
     this.open.add(member);
-    return () => this.open.delete(member);
+    this.byTenant.set(member.tenant, mine + 1);
+    let registered = true;
+    return () => {
+      if (!registered) return;
+      registered = false;
+      this.open.delete(member);
+      const left = (this.byTenant.get(member.tenant) ?? 1) - 1;
+      if (left > 0) this.byTenant.set(member.tenant, left);
+      else this.byTenant.delete(member.tenant);
+    };
   }
 
   closeOwnedBy(owner: string, errFor: (m: OpenMember) => StreamgateError): number {

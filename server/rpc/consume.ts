@@ -12,8 +12,15 @@ import { toServiceError } from "./toServiceError.js";
 
 type Call = ServerDuplexStream<ConsumeRequest__Output, unknown>;
 
-/** Most delivery ids merged into one ack or nack call. */
+/** Most delivery ids merged into one ack or nack call to Redis (also the most arguments any one command gets). */
 const MAX_IDS_PER_CALL = 1000;
+/** Most delivery ids one ack or nack message may carry: more than any member holds (STREAMGATE_GROUP_MAX_IN_FLIGHT). */
+export const MAX_IDS_PER_MESSAGE = 100_000;
+/**
+ * Delivery ids waiting to be applied past which the call stops reading (HTTP/2 flow control then
+ * holds the client back) until they are: a client cannot queue acks faster than Redis takes them.
+ */
+const MAX_QUEUED_IDS = 200_000;
 
 /**
  * streamgate.v1.ConsumerGroups/Consume: the first message joins a group, later
@@ -58,20 +65,46 @@ export function consumeHandler(ctx: RpcContext) {
     // Acks and nacks are applied in the order they arrive. While one batch is with Redis, the
     // ones that arrive meanwhile are merged (consecutive acks become one XACK), so a member
     // that acks every event costs a Redis round trip per batch, not per event.
+    // Ids are copied in chunks of at most MAX_IDS_PER_CALL, never spread as arguments: a message of
+    // 100,000 ids must not overflow the stack (it once crashed the process inside grpc-js's data listener).
     const ops: { kind: "ack" | "nack"; ids: string[]; error: string }[] = [];
+    let queued = 0;
+    let paused = false;
     let applying: Promise<void> | undefined;
     const apply = async (to: GroupMember) => {
       for (let op = ops.shift(); op; op = ops.shift()) {
         if (op.kind === "ack") await to.ack(op.ids);
         else await to.nack(op.ids, op.error);
+        queued -= op.ids.length;
+        if (paused && queued <= MAX_QUEUED_IDS / 2) {
+          paused = false;
+          call.resume();
+        }
       }
       applying = undefined;
     };
-    const enqueue = (to: GroupMember, kind: "ack" | "nack", ids: string[], error: string) => {
-      if (ids.length === 0) return;
-      const last = ops[ops.length - 1];
-      if (last && last.kind === kind && last.error === error && last.ids.length < MAX_IDS_PER_CALL) last.ids.push(...ids);
-      else ops.push({ kind, ids: [...ids], error });
+    const enqueue = (to: GroupMember, kind: "ack" | "nack", ids: readonly string[], error: string) => {
+      if (ids.length > MAX_IDS_PER_MESSAGE) {
+        return fail(
+          new StreamgateError(
+            status.INVALID_ARGUMENT,
+            `one ${kind} carries ${ids.length} delivery ids; the limit is ${MAX_IDS_PER_MESSAGE}: send them in several messages`,
+          ),
+        );
+      }
+      for (const id of ids) {
+        let last = ops[ops.length - 1];
+        if (!last || last.kind !== kind || last.error !== error || last.ids.length >= MAX_IDS_PER_CALL) {
+          last = { kind, ids: [], error };
+          ops.push(last);
+        }
+        last.ids.push(id);
+      }
+      queued += ids.length;
+      if (!paused && queued > MAX_QUEUED_IDS) {
+        paused = true;
+        call.pause();
+      }
       applying ??= apply(to).catch((err: unknown) => {
         applying = undefined;
         fail(err);

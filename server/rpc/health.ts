@@ -6,6 +6,7 @@ import { type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, st
 import type { HealthCheckRequest__Output } from "../../client-sdk/src/generated/grpc/health/v1/HealthCheckRequest.js";
 import type { HealthCheckResponse } from "../../client-sdk/src/generated/grpc/health/v1/HealthCheckResponse.js";
 import type { HealthListResponse } from "../../client-sdk/src/generated/grpc/health/v1/HealthListResponse.js";
+import { quoted } from "../errors.js";
 import { HEALTH_CHECKED_SERVICES, type Health } from "../observability/health.js";
 
 /** Fully-qualified name of the health service; its method paths start with `/${HEALTH_SERVICE_NAME}/`. */
@@ -18,7 +19,7 @@ export function healthHandlers(health: Health) {
       const service = call.request.service;
       const current = health.statusOf(service);
       if (!current) {
-        callback({ code: status.NOT_FOUND, details: `unknown service ${JSON.stringify(service)}; known: ${knownServices()}` });
+        callback({ code: status.NOT_FOUND, details: `unknown service ${quoted(service)}; known: ${knownServices()}` });
         return;
       }
       callback(null, { status: current });

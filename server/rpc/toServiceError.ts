@@ -1,5 +1,5 @@
 import { Metadata, type ServerErrorResponse, status } from "@grpc/grpc-js";
-import { StreamgateError } from "../errors.js";
+import { MAX_STATUS_MESSAGE, StreamgateError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { callLog } from "../observability/requestLog.js";
 import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
@@ -14,8 +14,10 @@ import { isRedisUnavailable } from "../redis/isRedisUnavailable.js";
 export function toServiceError(err: unknown, rootLog: Logger, metadata?: Metadata): ServerErrorResponse {
   if (err instanceof StreamgateError) {
     const trailers = new Metadata();
-    for (const [k, v] of Object.entries(err.trailers)) if (v) trailers.set(k, v);
-    return Object.assign(new Error(err.message), { code: err.code, details: err.message, metadata: trailers });
+    for (const [k, v] of Object.entries(err.trailers)) if (v) trailers.set(k, v.slice(0, MAX_STATUS_MESSAGE));
+    // A last guard: whatever a message quotes, it stays small enough for an HTTP/2 header.
+    const message = err.message.length > MAX_STATUS_MESSAGE ? `${err.message.slice(0, MAX_STATUS_MESSAGE)}...` : err.message;
+    return Object.assign(new Error(message), { code: err.code, details: message, metadata: trailers });
   }
   const log = callLog(rootLog, metadata);
   if (isRedisUnavailable(err)) {

@@ -25,7 +25,16 @@ function readEntry(buf: Buffer, start: number, end: number, into: Record<string,
     else if (tag === 0x12) value = r.string();
     else r.skip(tag & 7);
   }
-  into[key] = value;
+  setEntry(into, key, value);
+}
+
+/**
+ * `into[key] = value`, for every key: a plain assignment to "__proto__" would change the object's
+ * prototype (or do nothing) instead of adding the entry.
+ */
+export function setEntry(into: Record<string, string>, key: string, value: string): void {
+  if (key === "__proto__") Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else into[key] = value;
 }
 
 /** Reads a kumiho.Kref (1: uri). */
