@@ -150,7 +150,10 @@ export interface StreamgateClient {
   consume(options: ConsumeOptions): GroupConsumer;
   /** Consumer-group introspection and dead-letter management. */
   groups: GroupAdmin;
-  /** Closes open subscriptions (their loops end without error) and the channel. */
+  /**
+   * Closes every call the client opened: subscriptions and group consumers (their loops end without
+   * error; a consumer's pending acks are sent first), then the channel.
+   */
   close(): void;
 }
 
@@ -282,7 +285,9 @@ export function createClient(options: ClientOptions): StreamgateClient {
     ...channelOptions,
     channelOverride: sg.getChannel(),
   }) as HealthClient;
+  // Every call the client opened and that is still open: close() ends them all.
   const subscriptions = new Set<EventSubscription>();
+  const consumers = new Set<GroupConsumer>();
   const metadata = () => {
     const md = new Metadata();
     if (options.token) md.set("authorization", `Bearer ${options.token}`);
@@ -363,11 +368,18 @@ export function createClient(options: ClientOptions): StreamgateClient {
       return String(res.status);
     },
     consume(opts) {
-      return new GroupConsumer(() => groups.Consume(metadata()), opts);
+      const consumer = new GroupConsumer(
+        () => groups.Consume(metadata()),
+        opts,
+        (c) => consumers.delete(c),
+      );
+      consumers.add(consumer);
+      return consumer;
     },
     groups: groupAdmin(groups, metadata),
     close() {
       for (const sub of [...subscriptions]) sub.close();
+      for (const consumer of [...consumers]) consumer.close();
       sg.close();
       kumiho.close();
       groups.close();

@@ -1,9 +1,10 @@
 import type { ClientDuplexStream } from "@grpc/grpc-js";
-import { abortReason, fromGrpcError } from "./errors.js";
+import { abortReason, Code, fromGrpcError, StreamgateClientError } from "./errors.js";
 import { type Event, fromWire } from "./event.js";
 import type { ConsumeRequest } from "./generated/streamgate/v1/ConsumeRequest.js";
 import type { ConsumeResponse__Output } from "./generated/streamgate/v1/ConsumeResponse.js";
 import type { Delivery__Output } from "./generated/streamgate/v1/Delivery.js";
+import { PausingQueue } from "./pausingQueue.js";
 
 /** What {@link StreamgateClient.consume} takes. */
 export interface ConsumeOptions {
@@ -66,9 +67,7 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
   private readonly call: ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>;
   private readonly signal: AbortSignal | undefined;
   /** Messages received and not yet iterated: nothing is lost between `joined` and the loop. */
-  private readonly buffer: ConsumeResponse__Output[] = [];
-  private paused = false;
-  private wake: (() => void) | undefined;
+  private readonly queue = new PausingQueue<ConsumeResponse__Output>(BUFFERED_MESSAGES, BUFFERED_MESSAGES / 4);
   private ended = false;
   private failure: unknown;
   private readonly finished: Promise<void>;
@@ -77,8 +76,15 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
   private pendingAcks: string[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
 
-  /** Consumers are made by `client.consume(...)`; this constructor is its implementation (it opens the call and joins). */
-  constructor(open: () => ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>, options: ConsumeOptions) {
+  /**
+   * Consumers are made by `client.consume(...)`; this constructor is its implementation (it opens the
+   * call and joins). `onEnd` is told once the call has ended.
+   */
+  constructor(
+    open: () => ClientDuplexStream<ConsumeRequest, ConsumeResponse__Output>,
+    options: ConsumeOptions,
+    onEnd?: (consumer: GroupConsumer) => void,
+  ) {
     this.call = open();
     this.signal = options.signal;
     const { signal } = options;
@@ -90,25 +96,21 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
     });
     this.joined.catch(() => {});
     this.finished = new Promise((res) => this.call.once("status", () => res()));
+    void this.finished.then(() => onEnd?.(this));
     this.call.on("data", (m: ConsumeResponse__Output) => {
       if (m.joined) return resolveJoined({ ...m.joined });
-      this.buffer.push(m);
-      if (!this.paused && this.buffer.length >= BUFFERED_MESSAGES) {
-        this.paused = true;
-        this.call.pause(); // flow control: the server stops sending until the loop catches up
-      }
-      this.wake?.();
+      this.queue.push(m, this.call);
     });
     this.call.on("error", (err) => {
       this.failure = err;
       this.ended = true;
       rejectJoined(signal?.aborted ? abortReason(signal) : fromGrpcError(err));
-      this.wake?.();
+      this.queue.wake();
     });
     this.call.on("end", () => {
       this.ended = true;
-      rejectJoined(new Error("the server ended the stream before joining the group"));
-      this.wake?.();
+      rejectJoined(new StreamgateClientError(Code.UNAVAILABLE, "the server ended the stream before joining the group"));
+      this.queue.wake();
     });
     this.call.write({
       join: {
@@ -162,7 +164,10 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
     this.closedByUser = true;
     this.flushAcks();
     this.call.end();
-    if (this.paused) this.call.resume();
+    // Deliveries still in flight are of no use now: let the call drain so that its status arrives.
+    this.queue.clear();
+    this.queue.wake();
+    this.call.resume();
     const force = setTimeout(() => this.call.cancel(), 5000);
     force.unref();
     this.call.once("status", () => clearTimeout(force));
@@ -184,20 +189,13 @@ export class GroupConsumer implements AsyncIterable<GroupDelivery>, AsyncDisposa
     this.iterated = true;
     try {
       for (;;) {
-        const m = this.buffer.shift();
+        const m = this.queue.shift();
         if (m) {
-          if (this.paused && this.buffer.length <= BUFFERED_MESSAGES / 4) {
-            this.paused = false;
-            this.call.resume();
-          }
           for (const d of m.deliveries?.deliveries ?? []) yield this.delivery(d);
           continue;
         }
-        if (this.ended) break;
-        await new Promise<void>((res) => {
-          this.wake = res;
-        });
-        this.wake = undefined;
+        if (this.ended || this.closedByUser) break;
+        await this.queue.wait();
       }
       // The readable ended; the status says whether that was an error.
       await this.finished;

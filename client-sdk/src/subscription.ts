@@ -3,6 +3,7 @@ import { abortReason, Code, fellBehindRetention, fromGrpcError, isRetryable, Str
 import { type Event, fromWire } from "./event.js";
 import type { Event__Output } from "./generated/kumiho/Event.js";
 import type { EventStreamRequest } from "./generated/kumiho/EventStreamRequest.js";
+import { PausingQueue } from "./pausingQueue.js";
 import { backoffDelay, type ResumeOptions, type ResumePolicy, resumePolicy } from "./resume.js";
 
 /**
@@ -116,10 +117,8 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
     resumed: new Set(),
   };
   private call: ClientReadableStream<unknown> | undefined;
-  private paused = false;
-  private queue: Event[] = [];
-  private head = 0;
-  private wakeLoop: (() => void) | undefined;
+  /** Events received but not yet taken by the loop. */
+  private readonly queue = new PausingQueue<Event>(HIGH_WATER, LOW_WATER);
   private timer: NodeJS.Timeout | undefined;
   private attempts = 0;
   private brokeAt: number | undefined;
@@ -211,18 +210,15 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
   private async *events(): AsyncGenerator<Event, void, undefined> {
     try {
       for (;;) {
-        const event = this.queue[this.head];
+        const event = this.queue.shift();
         if (event) {
-          this.take();
           if (event.cursor) this.lastCursor = event.cursor;
           this.handedOut = true;
           yield event;
           continue;
         }
         if (this.outcome) break;
-        await new Promise<void>((resolve) => {
-          this.wakeLoop = resolve;
-        });
+        await this.queue.wait();
       }
       const outcome = this.outcome as Outcome;
       if (outcome.aborted && this.signal) throw abortReason(this.signal);
@@ -230,25 +226,6 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
     } finally {
       this.close();
     }
-  }
-
-  /** Removes the head of the queue; resumes a paused call once the loop has caught up. */
-  private take(): void {
-    this.head++;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    }
-    if (this.paused && this.queue.length - this.head <= LOW_WATER) {
-      this.paused = false;
-      this.call?.resume();
-    }
-  }
-
-  private wake(): void {
-    const wake = this.wakeLoop;
-    this.wakeLoop = undefined;
-    wake?.();
   }
 
   /** The request for the next call: the original one, or a resume strictly after {@link lastCursor}. */
@@ -272,14 +249,9 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
     });
     call.on("data", (message: unknown) => {
       if (this.call !== call) return;
-      for (const wire of unpack(message)) this.queue.push(fromWire(wire));
       progressed = true;
       this.attempts = 0;
-      if (!this.paused && this.queue.length - this.head >= HIGH_WATER) {
-        this.paused = true;
-        call.pause();
-      }
-      this.wake();
+      for (const wire of unpack(message)) this.queue.push(fromWire(wire), call);
     });
     call.on("error", (err: unknown) => {
       if (this.call !== call) return;
@@ -319,7 +291,7 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
       return;
     }
     // Events received but not yet taken by the loop come again after lastCursor.
-    this.dropQueue();
+    this.queue.clear();
     if (!this.policy || !isRetryable(error)) {
       this.finish({ error });
       return;
@@ -355,12 +327,6 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
     this.emit("reconnect", { attempt: this.attempts, delayMs, error, cursor: this.lastCursor });
   }
 
-  private dropQueue(): void {
-    this.queue = [];
-    this.head = 0;
-    this.paused = false;
-  }
-
   /** Forgets the current call and cancels it (a no-op if it already ended). */
   private detach(): void {
     const call = this.call;
@@ -382,7 +348,7 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
     clearTimeout(this.timer);
     this.timer = undefined;
     this.detach();
-    if (drop) this.dropQueue();
+    if (drop) this.queue.clear();
     this.signal?.removeEventListener("abort", this.onAbort);
     if (!this.registered) {
       this.rejectReady(
@@ -393,7 +359,7 @@ export class EventSubscription implements AsyncIterable<Event>, AsyncDisposable 
       );
     }
     this.resolveClosed(outcome.error);
-    this.wake();
+    this.queue.wake();
     this.onEnd?.(this);
   }
 
