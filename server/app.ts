@@ -32,6 +32,7 @@ import { groupAdminHandlers } from "./rpc/groupAdmin.js";
 import { HEALTH_SERVICE_NAME } from "./rpc/health.js";
 import { markInvalidMetadata, refusingInvalidMetadata } from "./rpc/invalidMetadata.js";
 import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
+import { refuseMalformedRequests } from "./rpc/refuseMalformedRequests.js";
 import { adminService, consumerGroupsService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
 import type { ResolveCaller } from "./tenancy/caller.js";
 import { loadTiers } from "./tenancy/loadTiers.js";
@@ -156,7 +157,8 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
       "grpc.keepalive_permit_without_calls": 1,
       "grpc.http2.min_ping_interval_without_data_ms": 5000,
       "grpc.max_receive_message_length": config.maxBatchBytes + 1_048_576, // publish.ts refuses batches over the cap, naming it
-      interceptors: [requestLogInterceptor(log, { quietServices: [HEALTH_SERVICE_NAME] })],
+      // After the request log: a refused malformed request passes through it (logged and counted as INVALID_ARGUMENT).
+      interceptors: [requestLogInterceptor(log, { quietServices: [HEALTH_SERVICE_NAME] }), refuseMalformedRequests()],
     });
     server.addService(kumihoService, {
       EventStream: eventStreamHandler(ctx, singleEventSink),

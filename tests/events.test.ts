@@ -37,12 +37,34 @@ describe("kref grammar", () => {
     ["kref://film/hero.model", { project: "film", space: "", name: "hero", kind: "model" }],
     ["kref://film/hero.model?r=2", { project: "film", space: "", name: "hero", kind: "model", revision: 2 }],
     ["kref://film/shots/hero.v2.rig?r=1&a=main", { space: "shots", name: "hero.v2", kind: "rig", revision: 1, artifact: "main" }],
+    // Kumiho's validate_kref also takes Unicode word characters, any revision, root-level spaces, and
+    // a revision on any kref (tests/krefGrammar.test.ts has the whole table).
+    ["kref://영화/shots/sh010.model", { project: "영화", space: "shots", name: "sh010", kind: "model" }],
+    [
+      "kref://café/scène/plan.model?r=2&a=main",
+      { project: "café", space: "scène", name: "plan", kind: "model", revision: 2, artifact: "main" },
+    ],
+    ["kref://film/x.y?r=0", { name: "x", kind: "y", revision: 0 }],
+    ["kref://film/x.y?r=007", { revision: 7 }],
+    ["kref://film/x.y?r=٣", { revision: 3 }],
+    ["kref:///shots", { project: "", space: "shots", name: "", kind: "", path: "/shots" }],
+    ["kref:///shots/seq1/sh010.model", { project: "", space: "shots/seq1", name: "sh010", kind: "model" }],
+    ["kref://film?r=3", { project: "film", space: "", name: "", kind: "", revision: 3 }],
+    ["kref://film/shots/sh010.?r=3&a=main", { space: "shots/sh010.", name: "", kind: "", revision: 3, artifact: "main" }],
   ])("accepts %j as Kumiho's grammar reads it", (uri, parts) => {
     expect(parseKref(uri, 1024)).toMatchObject({ uri, ...parts });
   });
 
   it("the SDK reads a kref's parts the way the server validates them", () => {
-    for (const uri of ["kref://film", "kref://film/shots/seq1", "kref://film/hero.model?r=2", "kref://film/shots/sh010.model?r=3&a=main"]) {
+    for (const uri of [
+      "kref://film",
+      "kref://film/shots/seq1",
+      "kref://film/hero.model?r=2",
+      "kref://film/shots/sh010.model?r=3&a=main",
+      "kref://영화/샷/장면.모델?r=2",
+      "kref:///shots/seq1",
+      "kref:///hero.model",
+    ]) {
       const server = parseKref(uri, 1024) as Exclude<ReturnType<typeof parseKref>, string>;
       const client = parseClientKref(uri);
       expect([client.project, client.space, client.name, client.kind], uri).toEqual([
@@ -61,18 +83,18 @@ describe("kref grammar", () => {
     ["kref://film/../a.b", /\.\./],
     ["kref://film/a..b/c.d", /\.\./],
     ["kref://film/sh ot/a.b", /may only use/],
-    ["kref://film/a.b?r=0", /positive integer/],
-    ["kref://film/a.b?r=x", /positive integer/],
+    ["kref://film/a.b?r=x", /revision must be a number/],
+    ["kref://film/a.b?r=-1", /revision must be a number/],
     ["kref://film/a.b?a=main", /query part/],
-    ["kref://film/a.b?r=1&a=../x", /artifact/],
+    ["kref://film/a.b?r=1&a=../x", /\.\./],
+    ["kref://film/a.b?r=1&a=ü", /artifact name "ü" may only use ASCII/],
     ["kref://film/a\u0000.b", /control characters/],
     [`kref://${"x".repeat(2000)}`, /the limit is 1024/],
-    // A revision or artifact belongs to an item: a project or space kref with "?r=" is a mistake.
-    ["kref://film?r=3", /a revision \("\?r="\) belongs to an item, so the path must end in <name>\.<kind>/],
-    ["kref://film/shots/sh010?r=3", /belongs to an item/],
-    ["kref://film/shots/sh010.?r=3&a=main", /belongs to an item/],
-    ["kref:///shots", /empty path segment/],
-    ["kref://film/sh\u00e9.model", /may only use letters, digits/],
+    [`kref://${"가".repeat(1018)}`, /kref is 1025 characters; the limit is 1024/],
+    ["kref:///", /empty path segment/],
+    ["kref://", /has no path/],
+    ["kref://film/sh\u{1F600}.model", /may only use letters, digits/],
+    ["kref://film/cafe\u0301", /may only use letters, digits/],
   ])("rejects %j", (uri, message) => {
     expect(parseKref(uri, 1024)).toMatch(message);
   });

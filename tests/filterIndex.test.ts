@@ -66,6 +66,22 @@ describe("the fan-out's filter index", () => {
     expect(out.map((i) => i.filter.krefFilter)).toEqual(["kref://proj4242/**"]);
   });
 
+  it("files Unicode and root-level kref filters under their literal segments", () => {
+    const index = new FilterIndex<{ filter: EventFilter }>();
+    const korean = { filter: filter("", "kref://영화/샷/**") };
+    const root = { filter: filter("", "kref:///shots/**") };
+    const film = { filter: filter("", "kref://film/**") };
+    for (const item of [korean, root, film]) index.add(item);
+    const candidates = (kref: string) => {
+      const out: { filter: EventFilter }[] = [];
+      index.candidates(matchable("item.created", kref), out);
+      return out.filter((i) => i.filter.matches(matchable("item.created", kref)));
+    };
+    expect(candidates("kref://영화/샷/장면.모델?r=2")).toEqual([korean]);
+    expect(candidates("kref:///shots/seq1")).toEqual([root]);
+    expect(candidates("kref://film/shots/seq1")).toEqual([film]);
+  });
+
   it("forgets removed filters and prunes them", () => {
     const index = new FilterIndex<{ filter: EventFilter }>();
     const a = { filter: filter("", "kref://film/shots/**") };

@@ -153,3 +153,234 @@ describe("compiled filters", () => {
     expect(f.matchesAll).toBe(true);
   });
 });
+
+describe("kref filters with Unicode segments and root-level spaces", () => {
+  it.each([
+    ["kref://영화/**", "kref://영화/샷/sh010.model?r=3", true],
+    ["kref://영화/**", "kref://film/sh010.model", false],
+    ["kref://영화/샷/*.model", "kref://영화/샷/장면1.model", true],
+    ["kref://café/scène/*", "kref://café/scène/plan.model?r=2&a=main", true],
+    ["kref://*/scè*/plan.*", "kref://café/scène/plan.model", true],
+    ["kref://*/scè*/plan.*", "kref://café/scene/plan.model", false],
+    ["kref://영*/**", "kref://영화/x.y", true],
+    ["kref://*화/**", "kref://영화/x.y", true],
+    ["kref://*화/**", "kref://화영/x.y", false],
+    // Astral characters are one character each: "*" never splits them.
+    ["kref://p/𝐀*𝐁", "kref://p/𝐀x𝐁", true],
+    ["kref://p/*𝐁", "kref://p/𝐀", false],
+    ["kref://film/x.y?r=*", "kref://film/x.y?r=٣", true],
+    ["kref://film/x.y?r=٣", "kref://film/x.y?r=٣", true],
+    // Root-level spaces: an empty project.
+    ["kref:///shots/**", "kref:///shots/seq1", true],
+    ["kref:///shots/**", "kref:///shots", true],
+    ["kref:///shots/**", "kref://film/shots/seq1", false],
+    ["kref://film/**", "kref:///film/shots", false],
+    ["kref://**/shots/**", "kref:///shots/seq1", true],
+    // "*" is any characters, none included: it matches a root-level kref's empty project too.
+    ["kref://*/shots/**", "kref:///shots/seq1", true],
+  ])("%j against %j -> %s", (filter, uri, expected) => {
+    expect(kref(filter, uri)).toBe(expected);
+  });
+
+  it.each([
+    ["kref://영화/😀/**", /may only use letters/],
+    ["kref://film/e\u0301/**", /may only use letters/],
+    ["kref:////shots", /empty path segment/],
+    ["kref:///", /empty path segment/],
+    ["kref://film/**?r=\u{1F600}", /query part/],
+  ])("rejects %j with a message", (filter, message) => {
+    const m = compileKrefFilter(filter, 1024);
+    expect(typeof m).toBe("string");
+    expect(m).toMatch(message);
+  });
+
+  it("indexes a root-level filter under its empty project", () => {
+    const f = compileKrefFilter("kref:///shots/**", 1024);
+    if (typeof f === "string") throw new Error(f);
+    expect(f.literalPrefix).toEqual(["", "shots"]);
+  });
+});
+
+// References for differential testing: globs translated into regular expressions (small
+// inputs: a backtracking engine is fine there), and a plain dynamic program (any size).
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+function splitKref(uri: string): [string, string] {
+  const body = uri.slice("kref://".length);
+  const q = body.indexOf("?");
+  return [q < 0 ? body : body.slice(0, q), q < 0 ? "" : body.slice(q + 1)];
+}
+
+function regexKref(filter: string, uri: string): boolean {
+  const body = filter.startsWith("kref://") ? filter.slice("kref://".length) : filter;
+  const q = body.indexOf("?");
+  const pathPattern = q < 0 ? body : body.slice(0, q);
+  const segment = (seg: string) => (seg === "**" ? "(?:/[^/]*)*" : `/${seg.split("*").map(escapeRegex).join("[^/]*")}`);
+  const [path, query] = splitKref(uri);
+  if (!new RegExp(`^${pathPattern.split("/").map(segment).join("")}$`, "u").test(`/${path}`)) return false;
+  if (q < 0) return true;
+  return (
+    query !== "" &&
+    new RegExp(
+      `^${body
+        .slice(q + 1)
+        .split("*")
+        .map(escapeRegex)
+        .join("[^&]*")}$`,
+      "u",
+    ).test(query)
+  );
+}
+
+function globDp(glob: string, text: string): boolean {
+  const g = [...glob];
+  const t = [...text];
+  // ok[j]: g[0, i) matches t[0, j)
+  let ok = t.map(() => false).concat(false);
+  ok[0] = true;
+  for (const ch of g) {
+    const next = ok.map(() => false);
+    for (let j = 0; j <= t.length; j++) {
+      if (ch === "*") next[j] = ok[j] || (j > 0 && next[j - 1]) || false;
+      else next[j] = j > 0 && ok[j - 1] === true && t[j - 1] === ch;
+    }
+    ok = next;
+  }
+  return ok[t.length] === true;
+}
+
+function dpKrefPath(pathPattern: string, path: string): boolean {
+  const tokens = pathPattern.split("/");
+  const segs = path.split("/");
+  let ok = segs.map(() => false).concat(false);
+  ok[0] = true;
+  for (const tok of tokens) {
+    const next = ok.map(() => false);
+    for (let j = 0; j <= segs.length; j++) {
+      if (tok === "**") next[j] = ok[j] || (j > 0 && next[j - 1]) || false;
+      else next[j] = j > 0 && ok[j - 1] === true && globDp(tok, segs[j - 1] as string);
+    }
+    ok = next;
+  }
+  return ok[segs.length] === true;
+}
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+// Distinct globs that all match "abc" (and some of them other segments too).
+const manyGlobs = ["*a*", "*b*", "*c*", "a*", "*c", "*ab*", "*bc*", "a*c", "*a*c*", "ab*", "*bc", "a*b*", "*b*c", "*", "*abc*", "a*bc"];
+
+describe("kref filter matching agrees with reference matchers", () => {
+  const pick = <T>(next: () => number, xs: readonly T[]) => xs[Math.floor(next() * xs.length)] as T;
+  const patternSegs = [
+    "a",
+    "b",
+    "ab",
+    "a.b",
+    "영화",
+    "café",
+    "x_1",
+    "*",
+    "**",
+    "a*",
+    "*a",
+    "*a*",
+    "a*b",
+    "*b*a*",
+    "영*",
+    "*화",
+    "***",
+    "*.b",
+  ];
+  const krefSegs = ["a", "b", "ab", "ba", "aab", "a.b", "영화", "café", "x_1", "abab", "bab.b"];
+  const queryPatterns = ["r=*", "r=1", "r=1*", "r=*&a=*", "r=*&a=m*", "r=٣", "r=*&a=*i*"];
+  const queries = ["", "r=1", "r=12", "r=1&a=main", "r=٣", "r=3&a=mix"];
+
+  it("on 12,000 generated filters and krefs (a regular expression built from the glob)", () => {
+    const next = rng(7);
+    let matched = 0;
+    for (let n = 0; n < 12_000; n++) {
+      const root = next() < 0.1;
+      const pSegs = Array.from({ length: 1 + Math.floor(next() * 5) }, () => pick(next, patternSegs));
+      let filter = `kref://${root ? "/" : ""}${pSegs.join("/")}`;
+      if (next() < 0.25) filter += `?${pick(next, queryPatterns)}`;
+      const kSegs = Array.from({ length: 1 + Math.floor(next() * 6) }, () => pick(next, krefSegs));
+      const query = pick(next, queries);
+      const uri = `kref://${next() < 0.1 ? "/" : ""}${kSegs.join("/")}${query ? `?${query}` : ""}`;
+      const expected = regexKref(filter, uri);
+      if (expected) matched++;
+      expect([filter, uri, kref(filter, uri)]).toEqual([filter, uri, expected]);
+    }
+    expect(matched).toBeGreaterThan(250); // the generator reaches matches too, not only misses
+  });
+
+  it("on adversarial shapes (a dynamic program)", () => {
+    const next = rng(11);
+    const shapes = [
+      (k: number) => `**/${"*a*/".repeat(k)}b`,
+      (k: number) => `**/${"*a*/".repeat(k)}**/a`,
+      (k: number) => `**/${"a/".repeat(k)}b`,
+      (k: number) => `${"**/a/".repeat(k)}**`,
+      (k: number) => `**/${Array.from({ length: k }, (_, i) => `*${"abc"[i % 3]}*${"abc"[(i + 1) % 3]}*`).join("/")}`,
+      (k: number) => `p/*${"a*".repeat(k)}b`,
+      (k: number) => `**/${Array.from({ length: k }, (_, i) => (i % 3 === 0 ? "*" : i % 3 === 1 ? "a*" : "*a")).join("/")}/**`,
+      // Many distinct globs, many of them live at once: the automaton that runs them all together.
+      (k: number) => `**/${Array.from({ length: k }, (_, i) => manyGlobs[i % manyGlobs.length]).join("/")}`,
+      (k: number) => `**/${Array.from({ length: k }, (_, i) => manyGlobs[(i * 7) % manyGlobs.length]).join("/")}/**/*c`,
+      // Many live positions of one glob, in a pattern with many globs.
+      (k: number) => `**/${"*a*/".repeat(k)}${manyGlobs.join("/")}`,
+    ];
+    const krefs = [
+      (k: number) => `${"a/".repeat(k)}c.d`,
+      (k: number) => `${"a/".repeat(k)}b`,
+      (k: number) => `${"a/".repeat(k)}a`,
+      (k: number) => `p/${"a".repeat(k)}`,
+      (k: number) => `p/${"a".repeat(k)}b`,
+      (k: number) => Array.from({ length: k }, (_, i) => "abcab".slice(i % 3, (i % 3) + 2)).join("/"),
+      (k: number) => Array.from({ length: k }, (_, i) => (i % 11 === 10 ? "abd" : "abc")).join("/"),
+      (k: number) => Array.from({ length: k }, (_, i) => ["abc", "a", "c", "bc", "ac", "abcabc"][i % 6]).join("/"),
+      (k: number) => `${"a/".repeat(k)}${Array.from({ length: manyGlobs.length }, () => "abc").join("/")}`,
+    ];
+    for (let n = 0; n < 600; n++) {
+      const pattern = pick(next, shapes)(1 + Math.floor(next() * 40));
+      const path = pick(next, krefs)(1 + Math.floor(next() * 80));
+      const got = kref(`kref://${pattern}`, `kref://${path}`);
+      expect([pattern, path, got]).toEqual([pattern, path, dpKrefPath(pattern, path)]);
+    }
+  });
+});
+
+describe("routing-key filter matching agrees with a regular expression built from it", () => {
+  it("on 12,000 generated filters and keys", () => {
+    const next = rng(3);
+    const pieces = ["a", "b", "c", "*", "#", "**"];
+    const toRegex = (pattern: string) =>
+      pattern
+        .split(".")
+        .map((seg) => (seg === "*" ? "\\.[^.]+" : seg === "#" || seg === "**" ? "(?:\\.[^.]+)*" : `\\.${seg}`))
+        .join("");
+    for (let n = 0; n < 12_000; n++) {
+      const patterns = Array.from({ length: 1 + Math.floor(next() * 3) }, () =>
+        Array.from({ length: 1 + Math.floor(next() * 5) }, () => pieces[Math.floor(next() * pieces.length)]).join("."),
+      );
+      const key = Array.from({ length: 1 + Math.floor(next() * 6) }, () => "abc"[Math.floor(next() * 3)]).join(".");
+      const expected = patterns.some((p) => new RegExp(`^${toRegex(p)}$`).test(`.${key}`));
+      expect([patterns.join(","), key, rk(patterns.join(","), key)]).toEqual([patterns.join(","), key, expected]);
+    }
+  });
+
+  it("on long lists and long patterns (several words of automaton state)", () => {
+    const list = Array.from({ length: 40 }, (_, i) => `a.#.k${i}`).join(",");
+    expect(rk(list, "a.x.y.k39")).toBe(true);
+    expect(rk(list, "a.x.y.k40")).toBe(false);
+    const long = `#.${Array.from({ length: 60 }, () => "a").join(".")}.b`;
+    expect(rk(long, `${Array.from({ length: 70 }, () => "a").join(".")}.b`)).toBe(true);
+    expect(rk(long, `${Array.from({ length: 59 }, () => "a").join(".")}.b`)).toBe(false);
+  });
+});

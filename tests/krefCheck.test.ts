@@ -34,16 +34,24 @@ const pieces = [
   " ",
   "\u0001",
   "kref://",
+  "kref:///",
   "film",
   "sh010.model",
+  "영화",
+  "e\u0301",
+  "٣",
+  "𝟘",
+  "😀",
+  "\u00a0",
+  "ー",
 ];
 
 describe("the one-pass kref checks (string, and bytes as read from Redis)", () => {
-  it("accepts exactly the krefs parseKref accepts (20,000 generated krefs and near-krefs)", () => {
+  it("accepts exactly the krefs parseKref accepts (20,000 generated krefs and near-krefs, Unicode included)", () => {
     const next = rng(42);
     let valid = 0;
     for (let n = 0; n < 20_000; n++) {
-      let s = next() < 0.9 ? "kref://" : "";
+      let s = next() < 0.9 ? (next() < 0.9 ? "kref://" : "kref:///") : "";
       const len = 1 + Math.floor(next() * 8);
       for (let i = 0; i < len; i++) s += pieces[Math.floor(next() * pieces.length)];
       const reference = typeof parseKref(s, 1024) !== "string";
@@ -65,15 +73,20 @@ describe("the one-pass kref checks (string, and bytes as read from Redis)", () =
     ["kref://film", true],
     ["kref://film/shots/sh010.model?r=3&a=main", true],
     ["kref://film/hero.model?r=1", true],
-    ["kref://film?r=1", false],
-    ["kref://film/shots?r=1", false],
-    ["kref://film/x.?r=1", false],
+    // Kumiho's validate_kref puts no shape on what carries a revision, nor bounds it.
+    ["kref://film?r=1", true],
+    ["kref://film/shots?r=1", true],
+    ["kref://film/x.?r=1", true],
+    ["kref://film/x.y?r=0", true],
+    ["kref://film/x.y?r=12345678901", true],
     ["kref://film/a..b", false],
     ["kref://film//x", false],
-    ["kref://film/x.y?r=0", false],
-    ["kref://film/x.y?r=12345678901", false],
     ["kref://film/x.y?r=1&a=..", false],
     [`kref://${"a".repeat(1020)}`, false],
+    // The cap counts characters: 1,024 Korean syllables (3,055 bytes) fit, 1,025 do not.
+    [`kref://${"가".repeat(1017)}`, true],
+    [`kref://${"가".repeat(1018)}`, false],
+    ["kref://영화/샷/sh010.model?r=٣", true],
   ])("%s -> %s", (uri, ok) => {
     expect(isValidKref(uri, 1024)).toBe(ok);
     expect(isValidKrefBytes(Buffer.from(uri), 1024)).toBe(ok);

@@ -1,12 +1,13 @@
 /**
  * A kref with its parts. Kumiho's grammar: `kref://project` (a project), `kref://project/space[/sub...]`
- * (a space), `kref://project[/space...]/name.kind` (an item), then optionally `?r=N` (a revision) and
- * `&a=artifact` (an artifact).
+ * (a space), `kref:///space[/sub...]` (a root-level space, whose project is ""),
+ * `kref://project[/space...]/name.kind` (an item), then optionally `?r=N` (a revision) and
+ * `&a=artifact` (an artifact). Segments may hold Unicode letters and digits (`kref://영화/shots/sh010.model`).
  */
 export interface Kref {
   /** The full URI, e.g. "kref://film/shots/sh010.model?r=3". */
   uri: string;
-  /** The project: the first path segment, e.g. "film". */
+  /** The project: the first path segment, e.g. "film"; "" for a root-level space (`kref:///shots`). */
   project: string;
   /** Space path below the project, e.g. "shots" or "shots/seq1" ("" for a project kref or an item directly in the project). */
   space: string;
@@ -14,20 +15,37 @@ export interface Kref {
   name: string;
   /** Item kind, e.g. "model": what follows the last dot of the item segment ("" for project or space krefs). */
   kind: string;
-  /** Revision number, or undefined when the kref has no `?r=`. */
+  /** Revision number (`?r=0` and `?r=007` read 0 and 7; exact up to 2^53), or undefined when the kref has no `?r=`. */
   revision: number | undefined;
   /** Artifact name, or undefined when the kref has no `&a=`. */
   artifact: string | undefined;
 }
 
-/** Whether `s` is one or more ASCII digits. */
-function isDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
+const DECIMAL_DIGITS = /^\p{Nd}+$/u;
+
+/**
+ * The value of `s` when it is one or more decimal digits, else undefined. Kumiho's grammar takes
+ * any script's digits (Python's \d: `?r=٣` is revision 3). Each script's digits are encoded as
+ * runs of ten from its zero, and consecutive runs start at a zero too (Unicode's stability policy),
+ * so a digit's value is its distance from the start of its run, modulo 10.
+ */
+function digitsValue(s: string): number | undefined {
+  let ascii = s.length > 0;
+  for (let i = 0; i < s.length && ascii; i++) {
     const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+    ascii = c >= 48 && c <= 57;
   }
-  return true;
+  if (ascii) return Number(s);
+  if (!DECIMAL_DIGITS.test(s)) return undefined;
+  let digits = "";
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) as number;
+    let start = cp;
+    while (DECIMAL_DIGIT.test(String.fromCodePoint(start - 1))) start--;
+    digits += String((cp - start) % 10);
+  }
+  return Number(digits);
 }
 
 /**
@@ -53,7 +71,8 @@ function param(query: string, name: string): string | null {
 /**
  * Splits a kref URI into its parts; unknown shapes keep the URI and leave parts empty. The last path
  * segment after the project is an item when it reads `name.kind` (as Kumiho's SDK reads it), so
- * `kref://film/hero.model` is item `hero` of kind `model` directly in project `film`.
+ * `kref://film/hero.model` is item `hero` of kind `model` directly in project `film`. A root-level
+ * kref (`kref:///shots/seq1`) has project "" and the whole path below it as its space.
  * (Index arithmetic rather than split/join: the client parses the kref of every event it receives.)
  */
 export function parseKref(uri: string): Kref {
@@ -74,7 +93,7 @@ export function parseKref(uri: string): Kref {
     space: hasSpace ? uri.slice(firstSlash + 1, isItem ? Math.max(firstSlash + 1, lastSlash) : pathEnd) : "",
     name: isItem ? last.slice(0, dot) : "",
     kind: isItem ? last.slice(dot + 1) : "",
-    revision: r !== null && isDigits(r) ? Number(r) : undefined,
+    revision: r === null ? undefined : digitsValue(r),
     artifact: param(query, "a") ?? undefined,
   };
 }

@@ -67,17 +67,33 @@ function checkSignature(alg: string, kid: unknown, signingInput: string, signatu
   throw new JwtError("token signature is invalid");
 }
 
+/** The largest |NumericDate| a Date can hold: 8.64e15 ms (ECMA-262 "Time Values and Time Range"). */
+const MAX_NUMERIC_DATE = 8.64e12;
+
+/**
+ * A time claim (`exp`, `nbf`) as seconds since the epoch, or undefined when absent. It must be a
+ * NumericDate (RFC 7519 section 2: a JSON number of seconds, fractions allowed) that a Date can
+ * hold: JSON.parse also yields 1e400 as Infinity and -1e20 as a number no Date reaches, which
+ * would make the comparisons below meaningless and the messages unprintable.
+ */
+function timeClaim(claims: Record<string, unknown>, name: "exp" | "nbf"): number | undefined {
+  const value = claims[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") throw new JwtError(`token ${name} is not a number`);
+  if (!Number.isFinite(value) || Math.abs(value) > MAX_NUMERIC_DATE)
+    throw new JwtError(
+      `token ${name} ${String(value).slice(0, 32)} is out of range (seconds since 1970 within +-${MAX_NUMERIC_DATE}, the range of a date)`,
+    );
+  return value;
+}
+
 function checkTimes(claims: Record<string, unknown>, opts: VerifyOptions): void {
   const now = opts.nowMs / 1000;
-  const { exp, nbf } = claims;
-  if (exp !== undefined) {
-    if (typeof exp !== "number") throw new JwtError("token exp is not a number");
-    if (now >= exp + opts.leewaySeconds) throw new JwtError(`token expired at ${new Date(exp * 1000).toISOString()}`);
-  }
-  if (nbf !== undefined) {
-    if (typeof nbf !== "number") throw new JwtError("token nbf is not a number");
-    if (now < nbf - opts.leewaySeconds) throw new JwtError(`token is not valid before ${new Date(nbf * 1000).toISOString()}`);
-  }
+  const exp = timeClaim(claims, "exp");
+  const nbf = timeClaim(claims, "nbf");
+  if (exp !== undefined && now >= exp + opts.leewaySeconds) throw new JwtError(`token expired at ${new Date(exp * 1000).toISOString()}`);
+  if (nbf !== undefined && now < nbf - opts.leewaySeconds)
+    throw new JwtError(`token is not valid before ${new Date(nbf * 1000).toISOString()}`);
 }
 
 function checkIssuerAudience(claims: Record<string, unknown>, opts: VerifyOptions): void {

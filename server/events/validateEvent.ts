@@ -20,7 +20,7 @@ const ROUTING_KEY = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 // (details, whole event, batch) are the ones deployments tune.
 /** Longest routing key, in characters. */
 export const MAX_ROUTING_KEY = 255;
-/** Longest kref, in characters. */
+/** Longest kref, in characters (Unicode code points: 1024 bytes of ASCII, 1024 syllables of Korean). */
 export const MAX_KREF = 1024;
 /** Longest author or username, in characters. */
 export const MAX_NAME = 255;

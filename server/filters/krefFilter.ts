@@ -3,72 +3,51 @@
 // "kref://film/**" matches "kref://film" as "item.#" matches "item"). A pattern
 // without a query part matches the kref's path whatever its "?r=" / "&a="; a
 // pattern with one matches the whole kref, its query as a glob where "*" does
-// not cross "&".
+// not cross "&". Segments may use Unicode letters and digits, as krefs do
+// (events/kref.ts); a pattern starting "kref:///" is about root-level spaces,
+// whose first (project) segment is empty.
 //
-// Matching is hand-written and linear in practice: segments are compared as
-// tokens (the routing-key algorithm), and a segment glob is matched by finding
-// its literal chunks left to right with indexOf. Regular-expression globs
-// (picomatch) were dropped here because patterns like "*a*a*a*b" backtrack for
-// seconds on a long segment, which froze the whole server from one request.
+// Matching is linear in the kref for a given pattern, whatever its shape
+// (segmentPattern.ts, globSet.ts): regular-expression globs (picomatch) were
+// dropped because "*a*a*a*b" backtracks for seconds on a long segment, and
+// the backtracking token matcher after them because "**/" + "*a*/" x 250
+// took 2 ms per event (issue #12).
+import { quoted } from "../errors.js";
 import { KREF_SCHEME } from "../events/kref.js";
-import { ANY_SEGMENTS, matchSegments } from "./matchSegments.js";
+import { globTester } from "./globSet.js";
+import { matchCost } from "./matchCost.js";
+import { compileSegments } from "./segmentPattern.js";
+import { ANY_SEGMENTS, ONE_SEGMENT, type SegmentToken } from "./segmentToken.js";
 
 /** What a kref matcher looks at: the kref's path split on "/", and its query ("r=3&a=main" or ""). */
 export type KrefMatcher = (segments: readonly string[], query: string) => boolean;
 
 export const matchAllKrefs: KrefMatcher = () => true;
 
-/** A segment pattern: a literal, "**" (ANY_SEGMENTS), or the chunks of a "*" glob. */
-type Token = string | typeof ANY_SEGMENTS | Glob;
+const PATH_SEGMENT = /^[\p{L}\p{N}_.*-]+$/u;
+const QUERY = /^[\p{L}\p{N}_.=&*-]*$/u;
 
-interface Glob {
-  /** The pattern split on "*": the first chunk is a prefix, the last a suffix, the rest appear in order between. */
-  chunks: string[];
-}
-
-const PATH_SEGMENT = /^[A-Za-z0-9_.*-]+$/;
-const QUERY = /^[A-Za-z0-9_.=&*-]*$/;
-
-/** Matches `text` against a glob whose only wildcard is "*" (any run of characters). */
-export function globMatch(glob: Glob, text: string): boolean {
-  const { chunks } = glob;
-  const first = chunks[0] as string;
-  const last = chunks[chunks.length - 1] as string;
-  if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last)) return false;
-  // Leftmost placement of each middle chunk leaves the most room for the others.
-  let at = first.length;
-  const end = text.length - last.length;
-  for (let i = 1; i < chunks.length - 1; i++) {
-    const chunk = chunks[i] as string;
-    const found = text.indexOf(chunk, at);
-    if (found < 0 || found + chunk.length > end) return false;
-    at = found + chunk.length;
-  }
-  return true;
-}
-
-function segmentMatches(tok: string | Glob, seg: string): boolean {
-  return typeof tok === "string" ? tok === seg : globMatch(tok, seg);
-}
-
-/** Tokens against segments ("**" backtracks to its last position only). */
-function matchTokens(tokens: readonly Token[], segs: readonly string[]): boolean {
-  return matchSegments(tokens, segs, segmentMatches);
-}
-
-function toToken(seg: string): Token {
+function toToken(seg: string): SegmentToken {
   if (seg === "**") return ANY_SEGMENTS;
   if (!seg.includes("*")) return seg;
-  return { chunks: seg.split("*") };
+  // "a**b" means "a*b"; a segment of stars only is any one segment.
+  const glob = seg.replace(/\*+/g, "*");
+  return glob === "*" ? ONE_SEGMENT : { glob };
 }
 
 /** Matches a query ("r=3&a=main") part by part; "*" stays within one &-separated part. */
 function compileQuery(pattern: string): (query: string) => boolean {
-  const parts = pattern.split("&").map((p) => (p.includes("*") ? { chunks: p.split("*") } : p));
+  // Steps of the literal and single-"*" parts, counted once per query (a GlobSet counts its own).
+  let steps = 0;
+  const parts = pattern.split("&").map((part): ((value: string) => boolean) => {
+    steps += 1 + part.length;
+    return part.includes("*") ? globTester(part.replace(/\*+/g, "*")) : (value) => value === part;
+  });
   return (query) => {
     const values = query.split("&");
+    matchCost.steps += steps;
     if (values.length !== parts.length) return false;
-    for (let i = 0; i < parts.length; i++) if (!segmentMatches(parts[i] as string | Glob, values[i] as string)) return false;
+    for (let i = 0; i < parts.length; i++) if (!(parts[i] as (value: string) => boolean)(values[i] as string)) return false;
     return true;
   };
 }
@@ -90,15 +69,23 @@ export function compileKrefFilter(filter: string, maxLength: number): CompiledKr
   const q = body.indexOf("?");
   const pathPattern = q < 0 ? body : body.slice(0, q);
   const queryPattern = q < 0 ? null : body.slice(q + 1);
-  if (pathPattern === "") return `kref_filter "${trimmed}" has no path`;
-  const tokens: Token[] = [];
+  if (pathPattern === "") return `kref_filter ${quoted(trimmed)} has no path`;
+  const tokens: SegmentToken[] = [];
   const literalPrefix: string[] = [];
   let literal = true;
-  for (const seg of pathPattern.split("/")) {
-    if (seg === "") return `kref_filter "${trimmed}" has an empty path segment`;
-    if (seg === "." || seg.includes("..")) return `kref_filter "${trimmed}" must not contain ".."`;
+  const segments = pathPattern.split("/");
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i] as string;
+    // "kref:///space": root-level spaces have an empty first (project) segment, as their krefs do.
+    if (seg === "" && i === 0 && segments.length > 1) {
+      tokens.push("");
+      if (literal) literalPrefix.push("");
+      continue;
+    }
+    if (seg === "") return `kref_filter ${quoted(trimmed)} has an empty path segment`;
+    if (seg === "." || seg.includes("..")) return `kref_filter ${quoted(trimmed)} must not contain ".."`;
     if (!PATH_SEGMENT.test(seg)) {
-      return `kref_filter "${trimmed}": segment "${seg}" may only use letters, digits, "_", "-", "." and the wildcards "*" (within a segment) and "**" (any number of segments)`;
+      return `kref_filter ${quoted(trimmed)}: segment ${quoted(seg, 40)} may only use letters, digits, "_", "-", "." and the wildcards "*" (within a segment) and "**" (any number of segments)`;
     }
     const tok = toToken(seg);
     // Consecutive "**" mean the same as one.
@@ -108,10 +95,14 @@ export function compileKrefFilter(filter: string, maxLength: number): CompiledKr
     else if (literal) literalPrefix.push(tok);
   }
   if (queryPattern !== null && !QUERY.test(queryPattern)) {
-    return `kref_filter "${trimmed}": the query part may only use "r=", "&a=", letters, digits, "_", "-", "." and "*"`;
+    return `kref_filter ${quoted(trimmed)}: the query part may only use "r=", "&a=", letters, digits, "_", "-", "." and "*"`;
   }
   const pathOnly = tokens.length === 1 && tokens[0] === ANY_SEGMENTS;
-  const testPath: KrefMatcher = pathOnly ? matchAllKrefs : (segs) => matchTokens(tokens, segs);
+  let testPath: KrefMatcher = matchAllKrefs;
+  if (!pathOnly) {
+    const path = compileSegments([tokens]);
+    testPath = (segs) => path.matches(segs);
+  }
   if (queryPattern === null) return { matches: testPath, literalPrefix };
   const testQuery = compileQuery(queryPattern);
   return { matches: (segs, query) => query !== "" && testPath(segs, query) && testQuery(query), literalPrefix };

@@ -81,9 +81,9 @@ export function consumeHandler(ctx: RpcContext) {
           call.resume();
         }
       }
-      applying = undefined;
     };
     const enqueue = (to: GroupMember, kind: "ack" | "nack", ids: readonly string[], error: string) => {
+      if (ids.length === 0) return;
       if (ids.length > MAX_IDS_PER_MESSAGE) {
         return fail(
           new StreamgateError(
@@ -105,10 +105,12 @@ export function consumeHandler(ctx: RpcContext) {
         paused = true;
         call.pause();
       }
-      applying ??= apply(to).catch((err: unknown) => {
-        applying = undefined;
-        fail(err);
-      });
+      // Cleared once the whole queue is applied, never before it was set (apply() may finish at once).
+      applying ??= apply(to)
+        .catch((err: unknown) => fail(err))
+        .finally(() => {
+          applying = undefined;
+        });
     };
     const settled = async () => {
       while (applying) await applying;

@@ -2,6 +2,7 @@ import { type GrpcObject, loadPackageDefinition, type ServiceDefinition } from "
 import { fromJSON } from "@grpc/proto-loader";
 import { descriptor } from "../../client-sdk/src/generated/descriptor.js";
 import { decodePublishBatchRequest, decodePublishRequest } from "../events/decodePublish.js";
+import { type RequestDecoder, withSafeRequestDecoders } from "./safeRequestDecoders.js";
 
 /** Every message and service of our protos (also what server reflection describes). */
 export const packageDefinition = fromJSON(descriptor, {
@@ -13,10 +14,15 @@ export const packageDefinition = fromJSON(descriptor, {
 });
 const grpcObject = loadPackageDefinition(packageDefinition);
 
-function service(path: string): ServiceDefinition {
+/**
+ * The service `path`, every method's request decoder wrapped so a malformed body becomes a
+ * MalformedRequest, answered INVALID_ARGUMENT by the refuseMalformedRequests interceptor, not an
+ * exception grpc-js would answer with INTERNAL. `handDecoders` replace proto-loader's for those methods.
+ */
+function service(path: string, handDecoders: Record<string, RequestDecoder> = {}): ServiceDefinition {
   let node: unknown = grpcObject;
   for (const part of path.split(".")) node = (node as GrpcObject)[part];
-  return (node as { service: ServiceDefinition }).service;
+  return withSafeRequestDecoders(path, (node as { service: ServiceDefinition }).service, handDecoders);
 }
 
 /**
@@ -35,15 +41,10 @@ function withPreEncoded(def: ServiceDefinition, methods: string[]): ServiceDefin
 }
 
 /** Publish requests are decoded by hand (events/decodePublish.ts), the publish path's hot spot. */
-function withPublishDecoders(def: ServiceDefinition): ServiceDefinition {
-  const out: Record<string, ServiceDefinition[string]> = { ...def };
-  out.Publish = { ...(def.Publish as ServiceDefinition[string]), requestDeserialize: decodePublishRequest };
-  out.PublishBatch = { ...(def.PublishBatch as ServiceDefinition[string]), requestDeserialize: decodePublishBatchRequest };
-  return out as ServiceDefinition;
-}
+const publishDecoders = { Publish: decodePublishRequest, PublishBatch: decodePublishBatchRequest };
 
 export const kumihoService = withPreEncoded(service("kumiho.KumihoService"), ["EventStream"]);
-export const streamgateService = withPublishDecoders(withPreEncoded(service("streamgate.v1.Streamgate"), ["Subscribe"]));
+export const streamgateService = withPreEncoded(service("streamgate.v1.Streamgate", publishDecoders), ["Subscribe"]);
 export const consumerGroupsService = withPreEncoded(service("streamgate.v1.ConsumerGroups"), ["Consume"]);
 export const healthService = service("grpc.health.v1.Health");
 export const adminService = service("streamgate.v1.Admin");

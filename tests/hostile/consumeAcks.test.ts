@@ -57,6 +57,15 @@ describe("huge acks and nacks on Consume", () => {
     expect((await take(sub, 1))[0]?.cursor).toBe(cursor);
   });
 
+  it("an ack with no ids, then a half-close: the call ends (it once hung the whole process)", async () => {
+    const { call, ended } = await joined(raw, "empty-ack");
+    call.write({ ack: { deliveryIds: [] } });
+    call.write({ nack: { deliveryIds: [], error: "" } });
+    call.end();
+    expect(await ended).toEqual({ code: Code.OK, details: "" });
+    expect(await t.client.health()).toBe("SERVING");
+  });
+
   it("one ack of 160,000 ids is refused with INVALID_ARGUMENT naming the limit; the server carries on", async () => {
     const { call, ended } = await joined(raw, "too-many");
     call.write({ ack: { deliveryIds: ids(160_000) } });

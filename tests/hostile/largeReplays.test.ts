@@ -11,7 +11,7 @@ import { type ClientHttp2Stream, connect } from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, type StreamgateClient } from "../../client-sdk/src/index.js";
 import { freePort } from "../../server/redis/localRedis.js";
-import { rawKumihoClient, redisUrl, waitFor } from "../helpers.js";
+import { redisUrl, waitFor } from "../helpers.js";
 import { killed, spawnServer } from "../spawnServer.js";
 
 const STREAMS = 10;

@@ -150,7 +150,14 @@ describe("publishes waiting for a stuck Redis", () => {
       expect(refused.length).toBeGreaterThan(0);
       for (const err of refused) expect(Number(err.trailers["retry-after-ms"])).toBeGreaterThan(0);
       proxy.resume();
-      await waitFor(async () => (await c.publish(numbered(-3)).then(() => true, () => false)), "publishing to work again");
+      await waitFor(
+        async () =>
+          await c.publish(numbered(-3)).then(
+            () => true,
+            () => false,
+          ),
+        "publishing to work again",
+      );
       // The publishes that timed out were dropped with their connection, not delivered once the network
       // came back (possibly after the duplicate window): none of them is in the stream.
       expect((await storedSeqs(admin, small.stream)).filter((seq) => seq === -2)).toEqual([]);
