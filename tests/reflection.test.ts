@@ -1,11 +1,13 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import {
+  Client,
   type ClientDuplexStream,
   credentials,
   type GrpcObject,
   loadPackageDefinition,
   type ServiceClientConstructor,
+  type ServiceError,
   status,
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
@@ -57,6 +59,28 @@ describe("server reflection", () => {
     expect(names).toEqual(expect.arrayContaining(["kumiho.KumihoService", "streamgate.v1.Streamgate", "grpc.health.v1.Health"]));
     const described = await ask(on.app.address, { file_containing_symbol: "streamgate.v1.Streamgate" });
     expect(described.file_descriptor_response?.file_descriptor_proto.length).toBeGreaterThan(0);
+  });
+
+  it("refuses a request body that does not decode with INVALID_ARGUMENT, not INTERNAL", async () => {
+    const client = new Client(on.app.address, credentials.createInsecure());
+    try {
+      const identity = (b: Buffer) => b;
+      const call = client.makeBidiStreamRequest("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", identity, identity);
+      const ended = new Promise<ServiceError | "data">((resolve) => {
+        call.on("data", () => resolve("data"));
+        call.on("error", resolve);
+      });
+      // An unknown field (15) with wire type 7, which does not exist: protobufjs throws on it.
+      call.write(Buffer.from([0x7f, 0x00]));
+      const err = await ended;
+      expect(err).not.toBe("data");
+      expect((err as ServiceError).code).toBe(status.INVALID_ARGUMENT);
+      expect((err as ServiceError).details).toMatch(
+        /^request body is not a valid \/grpc\.reflection\.v1\.ServerReflection\/ServerReflectionInfo request/,
+      );
+    } finally {
+      client.close();
+    }
   });
 
   it("is not served by default", async () => {

@@ -4,6 +4,7 @@
 // fields present, "" and {} and null defaults), so handlers are unchanged.
 // Field numbers follow proto/streamgate/v1/streamgate.proto; tests/decodePublish.test.ts
 // checks them against messages encoded by the generated descriptor.
+import { setEntry } from "../../client-sdk/src/wire/codecs.js";
 import { Reader } from "../../client-sdk/src/wire/protobuf.js";
 
 /** A decoded PublishRequest (the shape proto-loader's `defaults: true` gives). */
@@ -63,7 +64,7 @@ function decodeEntry(buf: Buffer, start: number, end: number, into: Record<strin
     else value = r.string();
     return true;
   });
-  into[key] = value;
+  setEntry(into, key, value); // "__proto__" included: a plain assignment would drop it, and its size limits with it
 }
 
 function decodeRequest(buf: Buffer, start: number, end: number): DecodedPublish {

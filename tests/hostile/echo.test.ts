@@ -42,3 +42,30 @@ describe("what the server echoes is bounded", () => {
     }
   });
 });
+
+describe("details are plain data", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("a details key __proto__ (or constructor) is kept as an entry, and the size limits apply to it", async () => {
+    const details = JSON.parse('{"__proto__":"p","constructor":"c","x":"1"}') as Record<string, string>;
+    const sub = t.client.eventStream({ resume: false });
+    await sub.ready;
+    await t.client.publish({ ...event(3), details });
+    const [got] = await take(sub, 1);
+    expect(Object.entries(got?.details ?? {})).toEqual([
+      ["__proto__", "p"],
+      ["constructor", "c"],
+      ["x", "1"],
+    ]);
+    const big = JSON.parse(`{"__proto__":"${"v".repeat(8196)}"}`) as Record<string, string>;
+    const err = (await t.client.publish({ ...event(4), details: big }).catch((e: unknown) => e)) as StreamgateClientError;
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(err.message).toMatch(/^details\["__proto__"\] is 8196 bytes; the limit is 8192$/);
+  });
+});
