@@ -30,7 +30,8 @@ import type { RpcContext } from "./rpc/context.js";
 import { eventStreamHandler, shuttingDown } from "./rpc/eventStream.js";
 import { groupAdminHandlers } from "./rpc/groupAdmin.js";
 import { HEALTH_SERVICE_NAME } from "./rpc/health.js";
-import { markInvalidMetadata, refusingInvalidMetadata } from "./rpc/invalidMetadata.js";
+import { installGrpcJsHooks } from "./rpc/grpcJsHooks.js";
+import { refusingInvalidMetadata } from "./rpc/invalidMetadata.js";
 import { publishBatchHandler, publishHandler } from "./rpc/publish.js";
 import { refuseMalformedRequests } from "./rpc/refuseMalformedRequests.js";
 import { adminService, consumerGroupsService, kumihoService, streamgateService } from "./rpc/serviceDefinitions.js";
@@ -75,7 +76,7 @@ export async function startStreamgate({ config, log, redisUrl, resolveCaller }: 
   const tiers = loadTiers(config.tiersFile);
   checkAuthConfig(config, tiers);
   routeGrpcLogs(log);
-  markInvalidMetadata();
+  installGrpcJsHooks();
   // Every command is bounded: while Redis is down or stuck, callers get UNAVAILABLE instead of waiting.
   const redis = mainConnection(redisUrl, config.redisTimeoutMs);
   // ioredis rejects connect() with a bare "Connection is closed."; the reason came with the last error event.

@@ -1,9 +1,9 @@
 // Hostile and broken requests are the caller's mistake: every method answers a
 // request body that is not a valid message, and a grpc-timeout that is not a
 // timeout, with INVALID_ARGUMENT saying what is wrong (never INTERNAL, which
-// says the server is at fault), and the server keeps serving. Also what grpc-js
-// itself answers for a body that is not gzip and a compressed frame without an
-// encoding, and JWT time claims no date can hold.
+// says the server is at fault), and the server keeps serving; so does a body
+// that is not gzip, and a compressed frame without an encoding; and JWT time
+// claims no date can hold.
 import { createHmac } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { type Client, Metadata, status } from "@grpc/grpc-js";
@@ -231,13 +231,13 @@ describe("headers and framing, which grpc-js reads before any handler", () => {
     }
   });
 
-  it("grpc-encoding gzip with bytes that are not gzip: INTERNAL from grpc-js; the connection keeps working", async () => {
+  it("grpc-encoding gzip with bytes that are not gzip: INVALID_ARGUMENT; the connection keeps working", async () => {
     const session = rawSession(t.app.address);
     try {
-      // grpc-js (server-interceptors.ts, decompressMessage) answers INTERNAL itself, bypassing interceptors.
+      // grpc-js (server-interceptors.ts, decompressMessage) would answer INTERNAL itself; grpcJsHooks.ts says whose fault it is.
       expect(await session.request(publishPath, frame(Buffer.from("not gzip at all"), true), { "grpc-encoding": "gzip" })).toEqual({
-        code: status.INTERNAL,
-        details: "Failed to decompress message",
+        code: status.INVALID_ARGUMENT,
+        details: "request body is not valid gzip data (grpc-encoding gzip): send it compressed as the header says, or without compression",
       });
       expect(await session.request(publishPath, frame(body()))).toMatchObject({ code: status.OK });
       expect(session.alive()).toBe(true);

@@ -2,37 +2,28 @@
 // character in a text header) and carries on: a call with `x-tenant-id: ümlaut`
 // then ran as if it had named no tenant, and a mangled `authorization` as if it
 // had sent none. Such a call is refused, naming the entry, instead. grpc-js says
-// nothing to the server about what it dropped, so its parser is wrapped (once,
-// process-wide) to mark the metadata with the keys of the entries it refused.
-import { Metadata, status } from "@grpc/grpc-js";
+// nothing to the server about what it dropped, so its header parser is wrapped
+// (grpcJsHooks.ts) to mark the metadata with the keys of the entries it refused.
+import { type Metadata, status } from "@grpc/grpc-js";
 import { StreamgateError } from "../errors.js";
 import type { ResolveCaller } from "../tenancy/caller.js";
 
 /** The marker entry; a client sending it itself only gets its own call refused. */
 const MARKER = "streamgate-invalid-metadata";
 
-type Headers = Record<string, string | string[] | undefined>;
+export type Headers = Record<string, string | string[] | undefined>;
 
 // What grpc-js accepts in a text (non "-bin") value: printable ASCII.
 const LEGAL = /^[\x20-\x7e]*$/;
 
-let installed = false;
-
-/** Wraps grpc-js's header parser so that metadata it had to drop is marked (see the module comment). */
-export function markInvalidMetadata(): void {
-  if (installed) return;
-  installed = true;
-  const original = Metadata.fromHttp2Headers.bind(Metadata);
-  Metadata.fromHttp2Headers = (headers: Headers) => {
-    const result = original(headers);
-    const dropped: string[] = [];
-    for (const [key, values] of Object.entries(headers)) {
-      if (key.startsWith(":") || key.endsWith("-bin") || values === undefined) continue;
-      if ((Array.isArray(values) ? values : [values]).some((v) => !LEGAL.test(v))) dropped.push(key);
-    }
-    if (dropped.length > 0) result.set(MARKER, dropped.join(","));
-    return result;
-  };
+/** Marks `parsed` (grpc-js's metadata of `headers`) with the keys of text entries grpc-js dropped. */
+export function markDroppedEntries(headers: Headers, parsed: Metadata): void {
+  const dropped: string[] = [];
+  for (const [key, values] of Object.entries(headers)) {
+    if (key.startsWith(":") || key.endsWith("-bin") || values === undefined) continue;
+    if ((Array.isArray(values) ? values : [values]).some((v) => !LEGAL.test(v))) dropped.push(key);
+  }
+  if (dropped.length > 0) parsed.set(MARKER, dropped.join(","));
 }
 
 /**

@@ -9,11 +9,11 @@
 //   (24.9 days) or more wraps around, often to a negative delay: "3000000S"
 //   ends the call at once with DEADLINE_EXCEEDED.
 // grpc-js builds the call's metadata with Metadata.fromHttp2Headers and only then
-// reads the header from that metadata, so wrapping that parser (once, process-wide,
-// like rpc/invalidMetadata.ts) lets Streamgate take a malformed value out, marked
+// reads the header from that metadata, so wrapping that parser (grpcJsHooks.ts)
+// lets Streamgate take a malformed value out, marked
 // for refuseMalformedRequests to answer with INVALID_ARGUMENT, and take out a
 // timeout too long for grpc-js's timer (the caller's own deadline still applies).
-import { Metadata } from "@grpc/grpc-js";
+import type { Metadata } from "@grpc/grpc-js";
 
 /** The marker entry holding a refused value; a client sending it itself only gets its own call refused. */
 const MARKER = "streamgate-malformed-grpc-timeout";
@@ -25,27 +25,18 @@ const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1
 /** The longest delay grpc-js's `| 0` and setTimeout keep. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-let installed = false;
-
-/** Wraps grpc-js's header parser so malformed and overlong grpc-timeout values are taken out (see the module comment). */
-export function markMalformedTimeouts(): void {
-  if (installed) return;
-  installed = true;
-  const original = Metadata.fromHttp2Headers.bind(Metadata);
-  Metadata.fromHttp2Headers = (headers) => {
-    const metadata = original(headers);
-    const values = metadata.get(HEADER);
-    if (values.length === 0) return metadata;
-    const value = String(values[0]);
-    const match = values.length === 1 ? TIMEOUT.exec(value) : null;
-    if (!match) {
-      metadata.remove(HEADER);
-      metadata.set(MARKER, values.length === 1 ? value.slice(0, 64) : `${values.length} values`);
-    } else if (Number(match[1]) * (UNIT_MS[match[2] as string] as number) > MAX_TIMER_MS) {
-      metadata.remove(HEADER);
-    }
-    return metadata;
-  };
+/** Takes a malformed or overlong grpc-timeout out of `metadata` (grpc-js's parse of the headers), marking a malformed one. */
+export function markMalformedTimeout(metadata: Metadata): void {
+  const values = metadata.get(HEADER);
+  if (values.length === 0) return;
+  const value = String(values[0]);
+  const match = values.length === 1 ? TIMEOUT.exec(value) : null;
+  if (!match) {
+    metadata.remove(HEADER);
+    metadata.set(MARKER, values.length === 1 ? value.slice(0, 64) : `${values.length} values`);
+  } else if (Number(match[1]) * (UNIT_MS[match[2] as string] as number) > MAX_TIMER_MS) {
+    metadata.remove(HEADER);
+  }
 }
 
 /** Why the call's grpc-timeout was refused (the status details), or undefined when it was not. */

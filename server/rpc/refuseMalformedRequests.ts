@@ -8,22 +8,21 @@
 // A grpc-js server interceptor, because a decoder has no other way to fail a call.
 import { ServerInterceptingCall, type ServerInterceptor, status } from "@grpc/grpc-js";
 import { MalformedRequest } from "./malformedRequest.js";
-import { malformedTimeout, markMalformedTimeouts } from "./malformedTimeouts.js";
+import { malformedTimeout } from "./malformedTimeouts.js";
 
 /**
  * A server interceptor that ends a call with INVALID_ARGUMENT when its grpc-timeout is malformed
  * ("grpc-timeout \"abc\" is not a timeout: ...") or a request message is a {@link MalformedRequest}
  * ("request body is not a valid <type>: <what>"), instead of passing it on: a unary or
  * server-streaming handler never starts, a client- or bidi-streaming handler (Consume) sees its
- * call cancelled. Everything else passes through untouched. Creating it installs the grpc-timeout
- * check (malformedTimeouts.ts), process-wide.
+ * call cancelled. Everything else passes through untouched. It relies on grpcJsHooks.ts, installed
+ * by the server, to mark malformed grpc-timeouts.
  *
  * Register it after requestLogInterceptor (`interceptors: [requestLogInterceptor(...),
  * refuseMalformedRequests()]`): grpc-js wraps later interceptors around earlier ones, so the
  * status then goes through the request log, which logs and counts it as INVALID_ARGUMENT.
  */
 export function refuseMalformedRequests(): ServerInterceptor {
-  markMalformedTimeouts();
   return (_method, call) => {
     let refused = false;
     const intercepting: ServerInterceptingCall = new ServerInterceptingCall(call, {
